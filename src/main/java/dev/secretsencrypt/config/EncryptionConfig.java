@@ -1,0 +1,31 @@
+package dev.secretsencrypt.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An EncryptionConfiguration as kube-apiserver reads it: immutable, in file order.
+ * {@code apiVersion}/{@code kind} are kept as read so the legacy {@code v1}/{@code EncryptionConfig} form survives.
+ */
+public record EncryptionConfig(String apiVersion, String kind, List<ResourceRule> resources) {
+    public static final String API_VERSION = "apiserver.config.k8s.io/v1";
+    public static final String KIND = "EncryptionConfiguration";
+
+    public EncryptionConfig {
+        resources = List.copyOf(resources);
+    }
+
+    public static EncryptionConfig of(List<ResourceRule> resources) {
+        return new EncryptionConfig(API_VERSION, KIND, resources);
+    }
+
+    public EncryptionConfig withResources(List<ResourceRule> rules) {
+        return new EncryptionConfig(apiVersion, kind, rules);
+    }
+
+    /** The rule that covers Secrets (what `status` shows and rotation is about); the first rule otherwise. */
+    public Optional<ResourceRule> secretsRule() {
+        return resources.stream().filter(r -> r.resources().contains("secrets")).findFirst()
+                .or(() -> resources.stream().findFirst());
+    }
+}
