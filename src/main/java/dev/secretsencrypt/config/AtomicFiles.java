@@ -1,0 +1,93 @@
+package dev.secretsencrypt.config;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Set;
+
+/**
+ * Crash-safe file replacement for files that hold keys: a reader (kube-apiserver, another node's agent) sees the
+ * old bytes or the new bytes, never a torn or world-readable file.
+ */
+public final class AtomicFiles {
+    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
+
+    private AtomicFiles() {
+    }
+
+    /**
+     * Replaces {@code file} with {@code bytes}: temp file in the same directory created 0600 (never readable by
+     * others, even briefly), fsync, atomic rename, fsync of the directory. Missing directories are created 0700;
+     * existing ones are left as they are.
+     */
+    public static void write(Path file, byte[] bytes) throws IOException {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        createMissing(dir);
+        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(PRIVATE_FILE);
+        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp", mode);
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        // Without this the rename itself may be lost in a crash, leaving the old file in place.
+        syncDirectory(dir);
+    }
+
+    /** Makes {@code dir} private to the owner: created 0700 when missing, chmod 0700 when present. */
+    public static void ensurePrivateDir(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath();
+        createMissing(absolute);
+        Files.setPosixFilePermissions(absolute, PRIVATE_DIR);
+    }
+
+    private static void createMissing(Path dir) throws IOException {
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) {
+            missing.push(d);
+        }
+        if (!missing.isEmpty() && missing.peek().getParent() != null
+                && !Files.isDirectory(missing.peek().getParent())) {
+            throw new NotDirectoryException(missing.peek().getParent().toString());
+        }
+        for (Path d : missing) {
+            try {
+                Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+            } catch (FileAlreadyExistsException raced) {
+                continue; // another process made it first; not ours to chmod
+            }
+            // The umask may have taken bits away at creation; state the mode outright.
+            Files.setPosixFilePermissions(d, PRIVATE_DIR);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new NotDirectoryException(dir.toString());
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+}
