@@ -1,0 +1,134 @@
+package dev.secretsencrypt.envelope;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.config.IdentityProvider;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.KmsProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.config.ProviderType;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ProviderChainTest {
+    private static final byte[] ETCD = "/registry/secrets/kube-system/token".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PLAINTEXT = "k8s\0secret".getBytes(StandardCharsets.ISO_8859_1);
+    private static final Key NEW = UnreadableValueTest.key("aescbckey-2026-11-22T10:54:38Z", 32, 1);
+    private static final Key OLD = UnreadableValueTest.key("aescbckey", 32, 2);
+
+    @Test
+    void writesWithTheFirstKeyOfTheFirstProviderAndReadsInConfigOrder() {
+        ProviderChain chain = chain(
+                new KeyedProvider(ProviderType.AESCBC, List.of(NEW, OLD)),
+                new KeyedProvider(ProviderType.SECRETBOX, List.of(UnreadableValueTest.key("box", 32, 3))),
+                new IdentityProvider(),
+                new KmsProvider(null, "legacy", "unix:///kms.sock", 1000, "3s"));
+
+        assertEquals("aescbc/aescbckey-2026-11-22T10:54:38Z", chain.writer().description());
+        assertEquals(List.of("aescbc/aescbckey-2026-11-22T10:54:38Z", "aescbc/aescbckey", "secretbox/box", "identity",
+                "kmsv1/legacy"), chain.readOrder().stream().map(Envelope::description).toList());
+        assertSame(chain.writer(), chain.readOrder().get(0));
+    }
+
+    @Test
+    void aValueUnderTheWriterIsNotStaleAndAnyOtherIs() throws UnreadableValue {
+        ProviderChain chain = chain(new KeyedProvider(ProviderType.AESCBC, List.of(NEW, OLD)), new IdentityProvider());
+
+        Opened current = chain.open(chain.writer().seal(PLAINTEXT, ETCD), ETCD);
+        assertArrayEquals(PLAINTEXT, current.plaintext());
+        assertSame(chain.writer(), current.by());
+        assertFalse(current.stale());
+
+        Opened old = chain.open(Envelopes.of(ProviderType.AESCBC, OLD).seal(PLAINTEXT, ETCD), ETCD);
+        assertArrayEquals(PLAINTEXT, old.plaintext());
+        assertEquals("aescbc/aescbckey", old.by().description());
+        assertTrue(old.stale());
+
+        Opened plain = chain.open(PLAINTEXT, ETCD);
+        assertEquals("identity", plain.by().description());
+        assertTrue(plain.stale());
+    }
+
+    @Test
+    void identityFirstWritesPlaintextAndStillReadsEncryptedValues() throws UnreadableValue {
+        ProviderChain chain = chain(new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC, List.of(NEW)));
+        assertSame(Envelopes.identity(), chain.writer());
+
+        Opened encrypted = chain.open(Envelopes.of(ProviderType.AESCBC, NEW).seal(PLAINTEXT, ETCD), ETCD);
+        assertArrayEquals(PLAINTEXT, encrypted.plaintext());
+        assertEquals("aescbc/aescbckey-2026-11-22T10:54:38Z", encrypted.by().description());
+        assertTrue(encrypted.stale());
+
+        Opened plain = chain.open(PLAINTEXT, ETCD);
+        assertSame(PLAINTEXT, plain.plaintext());
+        assertFalse(plain.stale());
+    }
+
+    @Test
+    void overlappingAescbcPrefixesFallThroughToTheKeyThatReadsTheValue() throws UnreadableValue {
+        // "k8s:enc:aescbc:v1:A:" is a prefix of every value written by key "A:B".
+        Key a = UnreadableValueTest.key("A", 32, 4);
+        Key ab = UnreadableValueTest.key("A:B", 32, 5);
+        ProviderChain chain = chain(new KeyedProvider(ProviderType.AESCBC, List.of(a, ab)));
+
+        Opened opened = chain.open(Envelopes.of(ProviderType.AESCBC, ab).seal(PLAINTEXT, ETCD), ETCD);
+
+        assertArrayEquals(PLAINTEXT, opened.plaintext());
+        assertEquals("aescbc/A:B", opened.by().description());
+        assertTrue(opened.stale());
+        assertFalse(chain.open(chain.writer().seal(PLAINTEXT, ETCD), ETCD).stale());
+    }
+
+    @Test
+    void sameKeyNameInTwoProvidersOfOneTypeFallsThroughToTheSecond() throws UnreadableValue {
+        // Kubernetes' own example: two aes providers, each with a key named "1", being rotated between.
+        Key first = UnreadableValueTest.key("1", 32, 6);
+        Key second = UnreadableValueTest.key("1", 32, 7);
+        ProviderChain chain = chain(new KeyedProvider(ProviderType.AESGCM, List.of(first)),
+                new KeyedProvider(ProviderType.AESGCM, List.of(second)));
+
+        Opened opened = chain.open(Envelopes.of(ProviderType.AESGCM, second).seal(PLAINTEXT, ETCD), ETCD);
+
+        assertArrayEquals(PLAINTEXT, opened.plaintext());
+        assertSame(chain.readOrder().get(1), opened.by());
+        assertTrue(opened.stale());
+    }
+
+    @Test
+    void aKmsProviderFirstHasNoWriterButOtherValuesStayReadable() throws UnreadableValue {
+        ProviderChain chain = chain(new KmsProvider("v2", "vault", "unix:///kms.sock", null, null),
+                new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, chain::writer);
+        assertTrue(e.getMessage().contains("KMS provider vault"), e.getMessage());
+        assertTrue(e.getMessage().contains("put an aescbc, aesgcm or secretbox provider first"), e.getMessage());
+
+        Opened opened = chain.open(Envelopes.of(ProviderType.AESCBC, OLD).seal(PLAINTEXT, ETCD), ETCD);
+        assertArrayEquals(PLAINTEXT, opened.plaintext());
+        assertTrue(opened.stale());
+        assertThrows(IllegalStateException.class, () -> chain.readOrder().get(0).seal(PLAINTEXT, ETCD));
+        assertEquals("k8s:enc:kms:v2:vault:", new String(chain.readOrder().get(0).prefix(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void refusesAnEmptyProviderList() {
+        assertThrows(IllegalArgumentException.class, () -> ProviderChain.of(List.of()));
+    }
+
+    @Test
+    void readOrderCannotBeChanged() {
+        ProviderChain chain = chain(new IdentityProvider());
+        assertThrows(UnsupportedOperationException.class, () -> chain.readOrder().add(Envelopes.identity()));
+    }
+
+    private static ProviderChain chain(Provider... providers) {
+        return ProviderChain.of(List.of(providers));
+    }
+}
