@@ -1,0 +1,165 @@
+package dev.secretsencrypt.rotation;
+
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.IdentityProvider;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.config.ResourceRule;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The rotation rules: pure functions from a state to a new state or a refusal. No file, no socket, no clock
+ * but the one passed in, so every rule is a plain unit test.
+ */
+public final class Rotation {
+    static final int NEW_KEY_BYTES = 32;
+
+    private final Clock clock;
+    private final SecureRandom random;
+
+    public Rotation(Clock clock, SecureRandom random) {
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /**
+     * Turns encryption on. With no state, a new config {@code [<type>{<type>key}, identity]}; otherwise identity
+     * moves to the end and a key is created only when the rule has none, so existing data stays readable.
+     */
+    public Outcome enable(Optional<RotationState> current, ProviderType type) {
+        if (current.isEmpty()) {
+            ResourceRule rule = new ResourceRule(List.of("secrets"),
+                    List.of(new KeyedProvider(type, List.of(newKey(type.keyNameBase()))), new IdentityProvider()));
+            return new Outcome.Changed(new RotationState(Stage.START, EncryptionConfig.of(List.of(rule)),
+                    Optional.empty()), "created " + type.field() + " key " + type.keyNameBase() + " and enabled encryption");
+        }
+        RotationState s = current.get();
+        KeyList keys = keysOf(s.config());
+        KeyList next = keys.withIdentityLast();
+        String summary = "enabled encryption";
+        if (next.firstKeyed().isEmpty() && next.kmsInCharge().isEmpty()) {
+            next = next.withNewProviderFirst(type, newKey(uniqueName(next, type.keyNameBase())));
+            summary = "created " + type.field() + " key and enabled encryption";
+        }
+        if (next.equals(keys)) {
+            return new Outcome.Changed(s, "encryption is already enabled");
+        }
+        return new Outcome.Changed(withKeys(s, next), summary);
+    }
+
+    /** Turns encryption off for new writes; every key stays so the data written under it stays readable. */
+    public Outcome disable(Optional<RotationState> current) {
+        if (current.isEmpty()) {
+            return new Outcome.Refused("encryption is not configured here: there is nothing to disable");
+        }
+        RotationState s = current.get();
+        KeyList keys = keysOf(s.config());
+        if (!keys.isEnabled()) {
+            return new Outcome.Changed(s, "encryption is already disabled");
+        }
+        return new Outcome.Changed(withKeys(s, keys.withIdentityFirst()), "disabled encryption (every key kept for reading)");
+    }
+
+    /**
+     * Adds a new key that every server can read with and none writes with yet. {@code type} empty means the
+     * type of the key that writes now, so an aesgcm cluster is not silently switched to aescbc.
+     */
+    public Outcome prepare(Optional<RotationState> current, Optional<ProviderType> type, boolean force) {
+        if (current.isEmpty()) {
+            return notConfigured("prepare");
+        }
+        RotationState s = current.get();
+        if (!force && !s.stage().isRestingPoint()) {
+            return wrongStage("prepare", s.stage(), "start or reencrypt_finished",
+                    "finish the rotation in progress first (status shows where it stands)");
+        }
+        KeyList keys = keysOf(s.config());
+        if (keys.kmsInCharge().isPresent()) {
+            return kmsRefusal("prepare", keys);
+        }
+        ProviderType chosen = type.orElse(keys.firstKeyed().map(KeyedProvider::type).orElse(ProviderType.AESCBC));
+        String name = chosen.keyNameBase() + "-" + DateTimeFormatter.ISO_INSTANT.format(
+                clock.instant().truncatedTo(ChronoUnit.SECONDS));
+        if (keys.containsKeyNamed(name)) {
+            return new Outcome.Refused("a key named " + name + " already exists: wait a second and run prepare again");
+        }
+        KeyRef added = new KeyRef(chosen, name);
+        RotationState next = new RotationState(Stage.PREPARE, withKeys(s, keys.withKeyAdded(chosen, newKey(name))).config(),
+                Optional.of(added));
+        return new Outcome.Changed(next, "added key " + added + " for reading; restart every kube-apiserver, then run rotate");
+    }
+
+    /** Makes the prepared key the one that writes; the old keys stay for reading until reencrypt retires them. */
+    public Outcome rotate(Optional<RotationState> current, boolean force) {
+        if (current.isEmpty()) {
+            return notConfigured("rotate");
+        }
+        RotationState s = current.get();
+        if (!force && s.stage() != Stage.PREPARE) {
+            return wrongStage("rotate", s.stage(), "prepare", "run prepare first");
+        }
+        KeyList keys = keysOf(s.config());
+        if (keys.kmsInCharge().isPresent()) {
+            return kmsRefusal("rotate", keys);
+        }
+        Optional<KeyRef> prepared = s.prepared().filter(keys::contains);
+        if (prepared.isEmpty()) {
+            return new Outcome.Refused("there is no prepared key to rotate to: run prepare first");
+        }
+        RotationState next = new RotationState(Stage.ROTATE, withKeys(s, keys.withKeyActive(prepared.get())).config(),
+                Optional.empty());
+        return new Outcome.Changed(next, "key " + prepared.get() + " now encrypts new writes; restart every "
+                + "kube-apiserver, then run reencrypt");
+    }
+
+    public static KeyList keysOf(EncryptionConfig config) {
+        return new KeyList(config.secretsRule().map(ResourceRule::providers).orElse(List.of()));
+    }
+
+    /** The config with the Secrets rule's providers replaced; every other rule kept as it was. */
+    public static EncryptionConfig withKeys(EncryptionConfig config, KeyList keys) {
+        ResourceRule target = config.secretsRule().orElseThrow();
+        List<ResourceRule> rules = new ArrayList<>(config.resources());
+        rules.set(rules.indexOf(target), target.withProviders(keys.providers()));
+        return config.withResources(rules);
+    }
+
+    private static RotationState withKeys(RotationState s, KeyList keys) {
+        return new RotationState(s.stage(), withKeys(s.config(), keys), s.prepared());
+    }
+
+    private Key newKey(String name) {
+        byte[] secret = new byte[NEW_KEY_BYTES];
+        random.nextBytes(secret);
+        return Key.generate(name, secret);
+    }
+
+    private static String uniqueName(KeyList keys, String base) {
+        String name = base;
+        for (int i = 2; keys.containsKeyNamed(name); i++) {
+            name = base + "-" + i;
+        }
+        return name;
+    }
+
+    private static Outcome notConfigured(String command) {
+        return new Outcome.Refused("encryption is not configured here: run enable before " + command);
+    }
+
+    private static Outcome wrongStage(String command, Stage current, String needed, String next) {
+        return new Outcome.Refused(command + " needs stage " + needed + ", the current stage is " + current.text()
+                + ": " + next + " (or -f to skip this check)");
+    }
+
+    private static Outcome kmsRefusal(String command, KeyList keys) {
+        return new Outcome.Refused("the encrypting provider is KMS (" + keys.kmsInCharge().get().name()
+                + "): its keys live in the KMS plugin, so " + command + " cannot change them; rotate them in the plugin");
+    }
+}

@@ -1,0 +1,50 @@
+package dev.secretsencrypt.rotation;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Whether every server reports the cluster's current {@code <stage>-<hash>}. The cluster's own value is a
+ * party named {@code cluster}, so a lone server that disagrees with the state is still a mismatch.
+ */
+public record ServerHashes(String expected, List<NodeReport> reports) {
+    public static final String CLUSTER = "cluster";
+
+    public ServerHashes {
+        reports = List.copyOf(reports);
+    }
+
+    public static ServerHashes of(Stage stage, String configHash, List<NodeReport> reports) {
+        return new ServerHashes(stage.text() + "-" + configHash, reports);
+    }
+
+    public boolean allMatch() {
+        return mismatch().isEmpty();
+    }
+
+    /**
+     * {@code hash does not match between <a> and <b>}: two servers that disagree with each other (as K3s says
+     * it), or else the cluster and a server whose agreeing peers are all behind the cluster's current value.
+     */
+    public Optional<String> mismatch() {
+        if (reports.isEmpty()) {
+            return Optional.of("no server has reported its hash yet: run sync on every server");
+        }
+        NodeReport first = reports.get(0);
+        for (NodeReport r : reports) {
+            if (!r.value().equals(first.value())) {
+                return Optional.of(between(first.node(), r.node()));
+            }
+        }
+        return first.value().equals(expected) ? Optional.empty() : Optional.of(between(CLUSTER, first.node()));
+    }
+
+    private static String between(String a, String b) {
+        return "hash does not match between " + a + " and " + b;
+    }
+
+    /** Servers whose apiserver has not loaded the current file yet: the ones to restart. */
+    public List<String> behind() {
+        return reports.stream().filter(r -> !r.value().equals(expected)).map(NodeReport::node).toList();
+    }
+}

@@ -1,0 +1,184 @@
+package dev.secretsencrypt.rotation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.IdentityProvider;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.KmsProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.config.ResourceRule;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RotationTest {
+    static final Instant NOW = Instant.parse("2026-11-22T10:54:38.123Z");
+    final Rotation rules = new Rotation(Clock.fixed(NOW, ZoneOffset.UTC), new SecureRandom());
+
+    static final Key OLD = Key.generate("aescbckey", new byte[32]);
+    static final ResourceRule CONFIGMAPS = new ResourceRule(List.of("configmaps"), List.of(new IdentityProvider()));
+
+    static RotationState state(Stage stage, Provider... providers) {
+        return new RotationState(stage, EncryptionConfig.of(List.of(
+                new ResourceRule(List.of("secrets"), List.of(providers)), CONFIGMAPS)), Optional.empty());
+    }
+
+    static RotationState changed(Outcome o) {
+        return assertInstanceOf(Outcome.Changed.class, o).next();
+    }
+
+    static String refused(Outcome o) {
+        return assertInstanceOf(Outcome.Refused.class, o).reason();
+    }
+
+    static List<Provider> providers(RotationState s) {
+        return Rotation.keysOf(s.config()).providers();
+    }
+
+    @Test
+    void enableWithNothingStoredCreatesOneAescbcKeyThatEncryptsAndKeepsIdentityForPlaintextReads() {
+        RotationState s = changed(rules.enable(Optional.empty(), ProviderType.AESCBC));
+        assertEquals(Stage.START, s.stage());
+        KeyedProvider aescbc = assertInstanceOf(KeyedProvider.class, providers(s).get(0));
+        assertEquals(ProviderType.AESCBC, aescbc.type());
+        assertEquals("aescbckey", aescbc.keys().get(0).name());
+        assertEquals(32, aescbc.keys().get(0).secretBytes().length);
+        assertInstanceOf(IdentityProvider.class, providers(s).get(1));
+        assertEquals(List.of("secrets"), s.config().resources().get(0).resources());
+    }
+
+    @Test
+    void enableMovesIdentityToTheEndAndKeepsEverySecondaryProvider() {
+        KeyedProvider gcm = new KeyedProvider(ProviderType.AESGCM, List.of(Key.generate("g", new byte[16])));
+        RotationState disabled = state(Stage.ROTATE, new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC,
+                List.of(OLD)), gcm);
+        RotationState s = changed(rules.enable(Optional.of(disabled), ProviderType.AESCBC));
+        assertEquals(List.of(new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), gcm, new IdentityProvider()),
+                providers(s));
+        assertEquals(Stage.ROTATE, s.stage());
+        assertEquals(CONFIGMAPS, s.config().resources().get(1));
+    }
+
+    @Test
+    void enableWhenAlreadyEnabledChangesNothing() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        assertEquals(on, changed(rules.enable(Optional.of(on), ProviderType.AESCBC)));
+    }
+
+    @Test
+    void enableOnAnIdentityOnlyConfigCreatesTheFirstKey() {
+        RotationState s = changed(rules.enable(Optional.of(state(Stage.START, new IdentityProvider())),
+                ProviderType.SECRETBOX));
+        KeyedProvider box = assertInstanceOf(KeyedProvider.class, providers(s).get(0));
+        assertEquals("secretboxkey", box.keys().get(0).name());
+        assertInstanceOf(IdentityProvider.class, providers(s).get(1));
+    }
+
+    @Test
+    void disableMovesIdentityFirstAndKeepsEveryKeyForReading() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        RotationState s = changed(rules.disable(Optional.of(on)));
+        assertEquals(List.of(new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC, List.of(OLD))), providers(s));
+        assertFalse(Rotation.keysOf(s.config()).isEnabled());
+        assertTrue(refused(rules.disable(Optional.empty())).contains("nothing to disable"));
+    }
+
+    @Test
+    void prepareAppendsATimestampedKeyLastSoEveryServerCanReadWithItBeforeAnyWrites() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        RotationState s = changed(rules.prepare(Optional.of(on), Optional.empty(), false));
+        assertEquals(Stage.PREPARE, s.stage());
+        KeyedProvider aescbc = (KeyedProvider) providers(s).get(0);
+        assertEquals(List.of("aescbckey", "aescbckey-2026-11-22T10:54:38Z"),
+                aescbc.keys().stream().map(Key::name).toList());
+        assertEquals(Optional.of(new KeyRef(ProviderType.AESCBC, "aescbckey-2026-11-22T10:54:38Z")), s.prepared());
+        assertEquals(Optional.of(new KeyRef(ProviderType.AESCBC, "aescbckey")), Rotation.keysOf(s.config()).activeKey());
+    }
+
+    @Test
+    void prepareIsRefusedMidRotationUnlessForced() {
+        RotationState mid = state(Stage.ROTATE, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+        String reason = refused(rules.prepare(Optional.of(mid), Optional.empty(), false));
+        assertTrue(reason.contains("the current stage is rotate"), reason);
+        assertTrue(reason.contains("-f"), reason);
+        assertEquals(Stage.PREPARE, changed(rules.prepare(Optional.of(mid), Optional.empty(), true)).stage());
+        assertEquals(Stage.PREPARE, changed(rules.prepare(Optional.of(mid.withStage(Stage.REENCRYPT_FINISHED)),
+                Optional.empty(), false)).stage());
+    }
+
+    @Test
+    void prepareKeepsTheTypeThatEncryptsNowUnlessAnotherIsAskedFor() {
+        KeyedProvider gcm = new KeyedProvider(ProviderType.AESGCM, List.of(Key.generate("g", new byte[32])));
+        RotationState s = changed(rules.prepare(Optional.of(state(Stage.START, gcm)), Optional.empty(), false));
+        assertEquals("aesgcmkey-2026-11-22T10:54:38Z", ((KeyedProvider) providers(s).get(0)).keys().get(1).name());
+    }
+
+    @Test
+    void switchingTypeAddsAProviderThatReadsFirstAndWritesOnlyAfterRotate() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        RotationState prepared = changed(rules.prepare(Optional.of(on), Optional.of(ProviderType.SECRETBOX), false));
+        assertEquals(ProviderType.AESCBC, ((KeyedProvider) providers(prepared).get(0)).type());
+        assertEquals(ProviderType.SECRETBOX, ((KeyedProvider) providers(prepared).get(1)).type());
+        RotationState rotated = changed(rules.rotate(Optional.of(prepared), false));
+        assertEquals(List.of(ProviderType.SECRETBOX, ProviderType.AESCBC), providers(rotated).stream()
+                .filter(p -> p instanceof KeyedProvider).map(p -> ((KeyedProvider) p).type()).toList());
+        assertInstanceOf(IdentityProvider.class, providers(rotated).get(2));
+    }
+
+    @Test
+    void rotateMakesThePreparedKeyActiveAndKeepsTheOldOneForReading() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        RotationState s = changed(rules.rotate(Optional.of(changed(rules.prepare(Optional.of(on), Optional.empty(),
+                false))), false));
+        assertEquals(Stage.ROTATE, s.stage());
+        assertEquals(List.of("aescbckey-2026-11-22T10:54:38Z", "aescbckey"),
+                ((KeyedProvider) providers(s).get(0)).keys().stream().map(Key::name).toList());
+    }
+
+    @Test
+    void rotateIsRefusedBeforePrepareAndForceCannotInventAPreparedKey() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+        assertTrue(refused(rules.rotate(Optional.of(on), false)).contains("run prepare first"));
+        assertTrue(refused(rules.rotate(Optional.of(on), true)).contains("no prepared key"));
+        assertTrue(refused(rules.rotate(Optional.empty(), true)).contains("run enable"));
+    }
+
+    @Test
+    void rotatingWhileDisabledKeepsIdentityFirst() {
+        RotationState off = state(Stage.START, new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+        RotationState s = changed(rules.rotate(Optional.of(changed(rules.prepare(Optional.of(off), Optional.empty(),
+                false))), false));
+        assertInstanceOf(IdentityProvider.class, providers(s).get(0));
+        assertEquals("aescbckey-2026-11-22T10:54:38Z", ((KeyedProvider) providers(s).get(1)).keys().get(0).name());
+    }
+
+    @Test
+    void kmsKeysAreThePluginsAndAreNeverRotatedHere() {
+        RotationState kms = state(Stage.START, new KmsProvider("v2", "vault", "unix:///kms.sock", null, null),
+                new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+        assertTrue(refused(rules.prepare(Optional.of(kms), Optional.empty(), false)).contains("KMS plugin"));
+        assertTrue(refused(rules.rotate(Optional.of(kms.withStage(Stage.PREPARE)), false)).contains("KMS"));
+    }
+
+    @Test
+    void twoPreparesInOneSecondDoNotMakeTwoKeysOfOneName() {
+        RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
+        RotationState once = changed(rules.prepare(Optional.of(on), Optional.empty(), false));
+        assertTrue(refused(rules.prepare(Optional.of(once), Optional.empty(), true)).contains("already exists"));
+    }
+
+    @Test
+    void keyTextNeverShowsTheSecret() {
+        assertFalse(OLD.toString().contains(OLD.secret()));
+    }
+}

@@ -1,0 +1,46 @@
+package dev.secretsencrypt.rotation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ServerHashesTest {
+    static NodeReport r(String node, Stage stage, String hash) {
+        return new NodeReport(node, stage, hash);
+    }
+
+    @Test
+    void allMatchOnlyWhenEveryServerReportsTheClustersCurrentStageAndHash() {
+        ServerHashes h = ServerHashes.of(Stage.PREPARE, "abc", List.of(r("n1", Stage.PREPARE, "abc"),
+                r("n2", Stage.PREPARE, "abc")));
+        assertTrue(h.allMatch());
+        assertEquals(Optional.empty(), h.mismatch());
+    }
+
+    @Test
+    void twoServersThatDisagreeAreNamedAsK3sNamesThem() {
+        ServerHashes h = ServerHashes.of(Stage.PREPARE, "abc", List.of(r("node-1", Stage.PREPARE, "abc"),
+                r("node-2", Stage.START, "old")));
+        assertEquals(Optional.of("hash does not match between node-1 and node-2"), h.mismatch());
+        assertEquals(List.of("node-2"), h.behind());
+    }
+
+    @Test
+    void serversThatAgreeButAreBehindAreComparedWithTheCluster() {
+        ServerHashes h = ServerHashes.of(Stage.ROTATE, "new", List.of(r("node-1", Stage.PREPARE, "abc"),
+                r("node-2", Stage.PREPARE, "abc")));
+        assertEquals(Optional.of("hash does not match between cluster and node-1"), h.mismatch());
+        assertEquals(List.of("node-1", "node-2"), h.behind());
+    }
+
+    @Test
+    void reportsRoundTripThroughTheirStoredForm() {
+        NodeReport r = r("n", Stage.REENCRYPT_FINISHED, "0f");
+        assertEquals("reencrypt_finished-0f", r.value());
+        assertEquals(Optional.of(r), NodeReport.parse("n", r.value()));
+        assertEquals(Optional.empty(), NodeReport.parse("n", "garbage"));
+    }
+}
