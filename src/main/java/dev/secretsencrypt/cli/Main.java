@@ -1,7 +1,60 @@
 package dev.secretsencrypt.cli;
 
-public final class Main {
+import dev.secretsencrypt.node.CommandRefused;
+import dev.secretsencrypt.store.ChangedConcurrently;
+import dev.secretsencrypt.store.StateUnavailable;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "secrets-encrypt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Rotates the keys kube-apiserver uses to encrypt Secrets at rest, safely, on every server "
+                + "node of a highly available control plane.", "",
+                "Rotation: prepare -> (restart every apiserver) -> rotate -> (restart) -> reencrypt."},
+        subcommands = {StatusCommand.class, EnableCommand.class, DisableCommand.class, PrepareCommand.class,
+                RotateCommand.class, SyncCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:refused or failed (the message says what to do next)", "2:usage error"})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+
     public static void main(String[] args) {
-        System.out.println("placeholder");
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs one command line with the given streams and returns its exit code: the seam tests drive. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            err.println("Error: " + operatorMessage(e));
+            err.flush();
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    /** Our own exceptions carry a message for the operator; anything else is named so it can be reported. */
+    private static String operatorMessage(Exception e) {
+        if (e instanceof CommandRefused || e instanceof StateUnavailable || e instanceof ChangedConcurrently) {
+            return e.getMessage();
+        }
+        return "unexpected failure (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                + "); nothing after the failed step was done: run status to see the state";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"secrets-encrypt " + (v == null ? "dev" : v)};
+        }
     }
 }

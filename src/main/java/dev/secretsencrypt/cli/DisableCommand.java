@@ -1,0 +1,14 @@
+package dev.secretsencrypt.cli;
+
+import dev.secretsencrypt.node.ServerNode;
+import picocli.CommandLine.Command;
+
+@Command(name = "disable", mixinStandardHelpOptions = true,
+        description = {"Writes new values as plaintext: identity moves to the front; every key stays so existing",
+                "data stays readable. Restart kube-apiserver, then run reencrypt -f --skip to decrypt stored data."})
+final class DisableCommand extends StateCommand {
+    @Override
+    String run(ServerNode node) {
+        return node.disable();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.secretsencrypt.cli;
+
+import dev.secretsencrypt.node.ServerNode;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "prepare", mixinStandardHelpOptions = true,
+        description = {"Adds a new key as the last key of the encrypting provider: every server can read with it,",
+                "none writes with it yet. Needs stage start or reencrypt_finished. Then restart every apiserver."})
+final class PrepareCommand extends StateCommand {
+    @Option(names = {"-f", "--force"}, description = "Skip the stage check (nothing else).")
+    boolean force;
+
+    @Option(names = "--provider", paramLabel = "TYPE",
+            description = "Type of the new key: aescbc, aesgcm or secretbox. Default: the type that encrypts now")
+    String provider;
+
+    @Override
+    String run(ServerNode node) {
+        return node.prepare(Optional.ofNullable(provider).map(ServerNode::providerType), force);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.secretsencrypt.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.node.StatusView;
+import dev.secretsencrypt.rotation.NodeReport;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Shows whether encryption is on, the rotation stage, whether every server loaded the current "
+                + "config, and the keys (never their secrets).")
+final class StatusCommand extends StateCommand {
+    enum Format { text, json }
+
+    @Option(names = {"-o", "--output"}, defaultValue = "text", paramLabel = "FORMAT",
+            description = "text or json. Default: ${DEFAULT-VALUE}")
+    Format output;
+
+    @Override
+    String run(ServerNode node) {
+        StatusView view = node.status(options.clusterMode());
+        return output == Format.json ? json(view) : text(view);
+    }
+
+    static String text(StatusView v) {
+        if (!v.configured()) {
+            return "Encryption Status: Disabled, no configuration file found";
+        }
+        StringBuilder out = new StringBuilder();
+        out.append("Encryption Status: ").append(v.enabled() ? "Enabled" : "Disabled").append('\n');
+        out.append("Current Rotation Stage: ").append(v.stage().text()).append('\n');
+        out.append("Server Encryption Hashes: ").append(v.hashes().mismatch().orElse("All hashes match")).append("\n\n");
+        Columns keys = new Columns().row("Active", "Key Type", "Name").row("------", "--------", "----");
+        v.keys().forEach(k -> keys.row(k.active() ? " *" : "", k.type(), k.name()));
+        out.append(keys.render());
+        if (v.clusterMode() && !v.nodes().isEmpty()) {
+            Columns nodes = new Columns();
+            v.nodes().forEach(n -> nodes.row(n.node(), n.value()));
+            out.append('\n').append(nodes.render());
+        }
+        return out.toString().stripTrailing();
+    }
+
+    /** K3s's fields ({@code stage, activekey, enable, hashmatch, hasherror, inactivekeys}) plus {@code nodes}. */
+    static String json(StatusView v) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("stage", v.stage().text());
+        v.keys().stream().filter(StatusView.KeyRow::active).findFirst()
+                .ifPresent(k -> out.put("activekey", k.type() + " " + k.name()));
+        out.put("enable", v.enabled());
+        out.put("hashmatch", v.configured() && v.hashes().allMatch());
+        v.hashes().mismatch().filter(m -> v.configured()).ifPresent(m -> out.put("hasherror", m));
+        out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
+        List<Map<String, String>> nodes = v.nodes().stream().map(StatusCommand::node).toList();
+        out.put("nodes", nodes);
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<String, String> node(NodeReport n) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("name", n.node());
+        m.put("stage", n.stage().text());
+        m.put("hash", n.hash());
+        return m;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.secretsencrypt.node;
+
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.InvalidConfig;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.KmsProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.rotation.KeyList;
+import dev.secretsencrypt.rotation.NodeReport;
+import dev.secretsencrypt.rotation.Outcome;
+import dev.secretsencrypt.rotation.Rotation;
+import dev.secretsencrypt.rotation.RotationState;
+import dev.secretsencrypt.rotation.ServerHashes;
+import dev.secretsencrypt.rotation.Stage;
+import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.Snapshot;
+import dev.secretsencrypt.store.StateUnavailable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The use cases of one server node: read the state, apply a rotation rule, store the result with a
+ * compare-and-swap, and keep this node's encryption-config.json in line. A refusal changes nothing.
+ */
+public final class ServerNode {
+    private final ClusterState state;
+    private final Path configFile;
+    private final String nodeName;
+    private final Rotation rules;
+
+    public ServerNode(ClusterState state, Path configFile, String nodeName, Rotation rules) {
+        this.state = state;
+        this.configFile = configFile;
+        this.nodeName = nodeName;
+        this.rules = rules;
+    }
+
+    /** Adopts this node's existing, valid encryption-config.json when nothing is stored yet. */
+    public String enable(ProviderType type) {
+        Optional<Snapshot> current = state.read().or(this::adoptNodeFile);
+        return apply(current, s -> rules.enable(s, type));
+    }
+
+    public String disable() {
+        return apply(state.read(), rules::disable);
+    }
+
+    public String prepare(Optional<ProviderType> type, boolean force) {
+        return apply(state.read(), s -> rules.prepare(s, type, force));
+    }
+
+    /** Refused until every server reports the prepared config, so no server writes with a key others lack. */
+    public String rotate(boolean force) {
+        Optional<Snapshot> current = state.read();
+        if (!force && current.isPresent() && current.get().rotation().stage() == Stage.PREPARE) {
+            requireEveryServerLoaded(current.get(), "rotate");
+        }
+        return apply(current, s -> rules.rotate(s, force));
+    }
+
+    /** Writes this node's file from the state when it differs, then reports what the file now holds. */
+    public String sync() {
+        Snapshot current = state.read().orElseThrow(() -> new CommandRefused(
+                "there is no rotation state in " + state.describe() + ": run enable first"));
+        boolean written = writeNodeFile(current.rotation().config());
+        NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
+        state.report(report);
+        return (written ? "wrote " : "already up to date: ") + configFile + "; reported " + nodeName + " "
+                + report.value();
+    }
+
+    public StatusView status(boolean clusterMode) {
+        Optional<Snapshot> stored = state.read();
+        Optional<Snapshot> shown = stored.or(this::adoptNodeFile);
+        if (shown.isEmpty()) {
+            return StatusView.notConfigured();
+        }
+        RotationState s = shown.get().rotation();
+        List<NodeReport> reports = state.reports();
+        ServerHashes hashes = stored.isPresent() ? ServerHashes.of(s.stage(), shown.get().configHash(), reports)
+                : new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports);
+        KeyList keys = Rotation.keysOf(s.config());
+        return new StatusView(true, keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode);
+    }
+
+    private void requireEveryServerLoaded(Snapshot current, String command) {
+        ServerHashes hashes = ServerHashes.of(current.rotation().stage(), current.configHash(), state.reports());
+        if (!hashes.allMatch()) {
+            List<String> behind = hashes.behind();
+            throw new CommandRefused(command + " is refused: " + hashes.mismatch().orElseThrow() + ". "
+                    + (behind.isEmpty() ? "" : "Restart kube-apiserver on " + String.join(", ", behind)
+                    + " with the current config (run sync there first), ")
+                    + "then run " + command + " again (or -f to skip this check)");
+        }
+    }
+
+    private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {
+        Outcome outcome = rule.apply(current.map(Snapshot::rotation));
+        if (outcome instanceof Outcome.Refused refused) {
+            throw new CommandRefused(refused.reason());
+        }
+        Outcome.Changed changed = (Outcome.Changed) outcome;
+        boolean unchanged = current.isPresent() && current.get().revision() > 0
+                && current.get().rotation().equals(changed.next());
+        if (!unchanged) {
+            Snapshot base = current.orElse(Snapshot.unsaved(changed.next()));
+            Snapshot saved = state.replace(base.revision(), base.with(changed.next()));
+            writeNodeFile(saved.rotation().config());
+        }
+        return changed.summary();
+    }
+
+    private Optional<Snapshot> adoptNodeFile() {
+        if (!Files.exists(configFile)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Snapshot.unsaved(new RotationState(Stage.START, ConfigFiles.read(configFile),
+                    Optional.empty())));
+        } catch (InvalidConfig e) {
+            throw new CommandRefused(e.getMessage() + ": fix or remove " + configFile + " first; nothing was changed");
+        }
+    }
+
+    /** True when the file had to be (re)written; identical bytes are left alone so the mtime means something. */
+    private boolean writeNodeFile(EncryptionConfig config) {
+        byte[] wanted = ConfigFiles.canonicalBytes(config);
+        if (Files.exists(configFile) && Arrays.equals(readNodeFile(), wanted)) {
+            return false;
+        }
+        try {
+            ConfigFiles.write(configFile, config);
+            return true;
+        } catch (InvalidConfig e) {
+            throw new CommandRefused("refusing to write an invalid config: " + e.getMessage());
+        } catch (IOException e) {
+            throw new StateUnavailable("cannot write " + configFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] readNodeFile() {
+        try {
+            return Files.readAllBytes(configFile);
+        } catch (IOException e) {
+            throw new StateUnavailable("cannot read " + configFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<StatusView.KeyRow> keyRows(KeyList keys) {
+        List<StatusView.KeyRow> rows = new ArrayList<>();
+        boolean first = true;
+        for (Provider p : keys.providers()) {
+            if (p instanceof KeyedProvider k) {
+                for (int i = 0; i < k.keys().size(); i++) {
+                    rows.add(new StatusView.KeyRow(first && i == 0, k.type().displayName(), k.keys().get(i).name()));
+                }
+            } else if (p instanceof KmsProvider kms) {
+                rows.add(new StatusView.KeyRow(first, "KMS" + kms.effectiveApiVersion(), kms.name()));
+            }
+            first = false;
+        }
+        return rows;
+    }
+
+    /** The provider type of this name on the command line, or a usage message listing the choices. */
+    public static ProviderType providerType(String field) {
+        return ProviderType.byField(field).orElseThrow(() -> new CommandRefused("unknown provider \"" + field
+                + "\": use one of aescbc, aesgcm, secretbox"));
+    }
+}

@@ -1,0 +1,179 @@
+package dev.secretsencrypt.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.secretsencrypt.rotation.NodeReport;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The cluster's truth in etcd under {@code <prefix>} ({@code /secrets-encrypt/}): {@code state} (the snapshot,
+ * wrapped with the token), {@code kdf} (salt and parameters, not secret), {@code nodes/<name>} (each server's
+ * {@code <stage>-<hash>}). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
+ */
+public final class EtcdState implements ClusterState {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Client client;
+    private final KV kv;
+    private final String prefix;
+    private final char[] token;
+    private final String endpoints;
+    private final Duration timeout;
+    private TokenWrap wrap;
+
+    public EtcdState(Client client, String prefix, char[] token, String endpoints, Duration timeout) {
+        this.client = client;
+        this.kv = client.getKVClient();
+        this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        this.token = token.clone();
+        this.endpoints = endpoints;
+        this.timeout = timeout;
+    }
+
+    record KdfRecord(String kdf, int iterations, String salt) {
+    }
+
+    private String stateKey() {
+        return prefix + "state";
+    }
+
+    @Override
+    public Optional<Snapshot> read() {
+        GetResponse got = await(kv.get(bytes(stateKey())), "read the rotation state");
+        if (got.getKvs().isEmpty()) {
+            return Optional.empty();
+        }
+        KeyValue stored = got.getKvs().get(0);
+        byte[] plain = tokenWrap(false).unwrap(stored.getValue().getBytes(), stateKey());
+        return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), "etcd " + stateKey()));
+    }
+
+    @Override
+    public Snapshot replace(long expectedRevision, Snapshot next) {
+        byte[] wrapped = tokenWrap(true).wrap(SnapshotCodec.encode(next), stateKey());
+        ByteSequence key = bytes(stateKey());
+        Cmp unchanged = expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+                : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
+        TxnResponse result = await(kv.txn().If(unchanged)
+                .Then(Op.put(key, ByteSequence.from(wrapped), PutOption.DEFAULT)).commit(), "write the rotation state");
+        if (!result.isSucceeded()) {
+            throw new ChangedConcurrently("etcd " + stateKey());
+        }
+        return next.atRevision(result.getHeader().getRevision());
+    }
+
+    @Override
+    public void report(NodeReport report) {
+        await(kv.put(bytes(prefix + "nodes/" + report.node()), bytes(report.value())), "write this node's report");
+    }
+
+    @Override
+    public List<NodeReport> reports() {
+        String nodes = prefix + "nodes/";
+        GetResponse got = await(kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()), "read node reports");
+        List<NodeReport> out = new ArrayList<>();
+        for (KeyValue kvp : got.getKvs()) {
+            String node = kvp.getKey().toString(StandardCharsets.UTF_8).substring(nodes.length());
+            NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public String describe() {
+        return "etcd " + endpoints + " " + prefix;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** The wrapping key, derived once per process; the salt is created on the first write to a new cluster. */
+    private synchronized TokenWrap tokenWrap(boolean createSalt) {
+        if (wrap != null) {
+            return wrap;
+        }
+        ByteSequence kdfKey = bytes(prefix + "kdf");
+        if (createSalt) {
+            KdfRecord fresh = new KdfRecord(TokenWrap.KDF, TokenWrap.ITERATIONS,
+                    Base64.getEncoder().encodeToString(TokenWrap.newSalt()));
+            await(kv.txn().If(new Cmp(kdfKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                    .Then(Op.put(kdfKey, ByteSequence.from(json(fresh)), PutOption.DEFAULT)).commit(), "store the salt");
+        }
+        GetResponse got = await(kv.get(kdfKey), "read the salt");
+        if (got.getKvs().isEmpty()) {
+            throw new StateUnavailable("etcd " + prefix + "state exists but " + prefix + "kdf is missing: restore both "
+                    + "from an etcd backup");
+        }
+        try {
+            KdfRecord kdf = JSON.readValue(got.getKvs().get(0).getValue().getBytes(), KdfRecord.class);
+            if (!TokenWrap.KDF.equals(kdf.kdf())) {
+                throw new StateUnavailable("etcd " + prefix + "kdf names " + kdf.kdf() + ", which this version does not "
+                        + "know: use the secrets-encrypt version that created it");
+            }
+            wrap = TokenWrap.derive(token, Base64.getDecoder().decode(kdf.salt()), kdf.iterations());
+            return wrap;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StateUnavailable("etcd " + prefix + "kdf is damaged: restore it from an etcd backup");
+        }
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits at most the timeout: an unreachable etcd is an error in seconds, never a hang. */
+    private <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new StateUnavailable("cannot " + what + ": etcd at " + endpoints + " did not answer within "
+                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new StateUnavailable("cannot " + what + " in etcd at " + endpoints + ": " + cause.getMessage(), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+        }
+    }
+
+    static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    /** For tests and diagnostics: every raw key and value under the prefix, exactly as etcd holds them. */
+    public Map<String, byte[]> rawValues() {
+        GetResponse got = await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()), "read the state");
+        Map<String, byte[]> out = new java.util.TreeMap<>();
+        got.getKvs().forEach(k -> out.put(k.getKey().toString(StandardCharsets.UTF_8), k.getValue().getBytes()));
+        return out;
+    }
+}

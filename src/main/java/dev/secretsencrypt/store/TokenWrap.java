@@ -1,0 +1,88 @@
+package dev.secretsencrypt.store;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.spec.KeySpec;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.PBEKeySpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Seals what this tool stores in etcd with AES-256-GCM under a key derived from the cluster token
+ * (PBKDF2-HMAC-SHA256 with a stored random salt), so no key byte ever sits next to the Secrets it protects.
+ * The etcd key name is the AAD: a wrapped value moved to another key does not open.
+ */
+public final class TokenWrap {
+    public static final String KDF = "PBKDF2WithHmacSHA256";
+    public static final int ITERATIONS = 210_000;
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final SecretKeySpec key;
+
+    private TokenWrap(SecretKeySpec key) {
+        this.key = key;
+    }
+
+    public static byte[] newSalt() {
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(salt);
+        return salt;
+    }
+
+    public static TokenWrap derive(char[] token, byte[] salt, int iterations) {
+        try {
+            KeySpec spec = new PBEKeySpec(token, salt, iterations, 256);
+            byte[] raw = SecretKeyFactory.getInstance(KDF).generateSecret(spec).getEncoded();
+            try {
+                return new TokenWrap(new SecretKeySpec(raw, "AES"));
+            } finally {
+                Arrays.fill(raw, (byte) 0);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this Java runtime lacks " + KDF, e);
+        }
+    }
+
+    /** nonce(12) || AES-256-GCM(plaintext) || tag(16). */
+    public byte[] wrap(byte[] plaintext, String etcdKey) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        try {
+            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            gcm.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            gcm.updateAAD(etcdKey.getBytes(StandardCharsets.UTF_8));
+            byte[] sealed = gcm.doFinal(plaintext);
+            byte[] out = new byte[NONCE_BYTES + sealed.length];
+            System.arraycopy(nonce, 0, out, 0, NONCE_BYTES);
+            System.arraycopy(sealed, 0, out, NONCE_BYTES, sealed.length);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed", e);
+        }
+    }
+
+    /** @throws StateUnavailable when the token is not the one the value was wrapped with */
+    public byte[] unwrap(byte[] wrapped, String etcdKey) {
+        if (wrapped.length < NONCE_BYTES + TAG_BITS / 8) {
+            throw new StateUnavailable(etcdKey + " in etcd is damaged (too short): restore it from an etcd backup");
+        }
+        try {
+            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            gcm.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, wrapped, 0, NONCE_BYTES));
+            gcm.updateAAD(etcdKey.getBytes(StandardCharsets.UTF_8));
+            return gcm.doFinal(wrapped, NONCE_BYTES, wrapped.length - NONCE_BYTES);
+        } catch (AEADBadTagException e) {
+            throw new StateUnavailable("the cluster token does not open the stored state (" + etcdKey + "): use the "
+                    + "token the cluster was enabled with (--token-file, SECRETS_ENCRYPT_TOKEN or <data-dir>/token)");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed", e);
+        }
+    }
+}

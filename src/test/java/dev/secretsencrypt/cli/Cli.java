@@ -1,0 +1,27 @@
+package dev.secretsencrypt.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs the command line in-process, as an operator would type it, and keeps what it printed. */
+final class Cli {
+    record Result(int exitCode, String out, String err) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    /** Everything every run printed, to check that no key byte ever reached the terminal. */
+    final List<String> printed = new ArrayList<>();
+
+    Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        Result r = new Result(code, out.toString(), err.toString());
+        printed.add(r.all());
+        return r;
+    }
+}
