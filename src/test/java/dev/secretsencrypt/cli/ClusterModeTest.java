@@ -1,0 +1,219 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Cluster mode against a real etcd: the state, the hash comparison and sync, as operators drive them. */
+class ClusterModeTest {
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+    EtcdCluster etcd;
+    String statePrefix;
+    Path tokenFile;
+
+    @BeforeEach
+    void shareOneEtcdButNotItsKeys() throws Exception {
+        etcd = EtcdCluster.shared();
+        statePrefix = "/test-" + UUID.randomUUID() + "/";
+        tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, "K10cluster-token-" + UUID.randomUUID());
+    }
+
+    Path dataDir(String node) {
+        return tmp.resolve(node);
+    }
+
+    Path configFile(String node) {
+        return dataDir(node).resolve("encryption-config.json");
+    }
+
+    /** One server node's command line: its own data dir and name, the shared etcd and token. */
+    Cli.Result onEndpoints(String node, String endpoints, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-d", dataDir(node).toString(), "--node-name", node, "--endpoints", endpoints,
+                "--token-file", tokenFile.toString(), "--state-prefix", statePrefix));
+        return cli.run(all.toArray(String[]::new));
+    }
+
+    Cli.Result on(String node, String... args) {
+        return onEndpoints(node, etcd.endpointsCsv(), args);
+    }
+
+    static void ok(Cli.Result r) {
+        assertEquals(0, r.exitCode(), r.all());
+    }
+
+    @Test
+    void enableCreatesTheClusterStateAndSyncReportsWhatThisServerLoaded() throws Exception {
+        ok(on("node-1", "enable"));
+        assertTrue(Files.exists(configFile("node-1")), "enable writes this node's file");
+        Cli.Result before = on("node-1", "status");
+        assertTrue(before.out().contains("Server Encryption Hashes: no server has reported its hash yet"), before.out());
+        ok(on("node-1", "sync"));
+        String hash = ConfigFiles.sha256Hex(Files.readAllBytes(configFile("node-1")));
+        Cli.Result status = on("node-1", "status");
+        assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
+        assertTrue(status.out().endsWith("\nnode-1  start-" + hash + "\n"), status.out());
+        assertTrue(on("node-1", "status", "-o", "json").out().contains("\"hash\" : \"" + hash + "\""));
+    }
+
+    @Test
+    void enableAdoptsThisNodesExistingConfigWhenTheClusterHasNoState() throws Exception {
+        Files.createDirectories(dataDir("node-1"));
+        Files.copy(Path.of("testdata/encryption-configs/upstream/valid-configs/aes/aes-cbc-multiple-keys.json"),
+                configFile("node-1"));
+        ok(on("node-1", "enable"));
+        ok(on("node-2", "sync"));
+        List<Key> keys = ConfigFiles.read(configFile("node-2")).resources().get(0).providers().stream()
+                .flatMap(p -> ((KeyedProvider) p).keys().stream()).toList();
+        assertEquals(List.of("A", "B"), keys.stream().map(Key::name).toList());
+        assertEquals("Owq7A4JrJpSjrvH8kXkvl4JmOLzvZ6j9BcGRkR8OPQ4=", keys.get(0).secret());
+    }
+
+    @Test
+    void aWrongTokenIsAClearErrorAndNeverGarbage() throws Exception {
+        ok(on("node-1", "enable"));
+        Files.writeString(tokenFile, "not-the-cluster-token");
+        Cli.Result status = on("node-1", "status");
+        assertEquals(1, status.exitCode());
+        assertTrue(status.err().startsWith("Error: the cluster token does not open the stored state"), status.err());
+    }
+
+    @Test
+    void etcdHoldsNoKeyByteAndNoBase64OfAKey() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "prepare"));
+        List<Key> keys = ConfigFiles.read(configFile("node-1")).resources().get(0).providers().stream()
+                .filter(p -> p instanceof KeyedProvider).flatMap(p -> ((KeyedProvider) p).keys().stream()).toList();
+        assertEquals(2, keys.size());
+        List<KeyValue> raw = etcd.client().getKVClient().get(ByteSequence.from(statePrefix, StandardCharsets.UTF_8),
+                GetOption.builder().isPrefix(true).build()).get(10, TimeUnit.SECONDS).getKvs();
+        assertFalse(raw.isEmpty());
+        for (KeyValue kv : raw) {
+            byte[] value = kv.getValue().getBytes();
+            String text = new String(value, StandardCharsets.ISO_8859_1);
+            for (Key k : keys) {
+                byte[] secret = k.secretBytes();
+                assertFalse(indexOf(value, secret) >= 0, "raw key bytes in " + kv.getKey());
+                assertFalse(text.contains(k.secret()), "base64 key in " + kv.getKey());
+                assertFalse(text.contains(HexFormat.of().formatHex(secret)), "hex key in " + kv.getKey());
+                assertFalse(text.contains(Base64.getUrlEncoder().encodeToString(secret)), "base64url key");
+            }
+        }
+    }
+
+    @Test
+    void twoPreparesAtOnceOnTwoServersLetExactlyOneWin() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        ok(on("node-2", "sync"));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Cli.Result>> runs = new ArrayList<>();
+        for (String node : List.of("node-1", "node-2")) {
+            runs.add(pool.submit(() -> {
+                go.await();
+                return on(node, "prepare");
+            }));
+        }
+        go.countDown();
+        List<Cli.Result> results = new ArrayList<>();
+        for (Future<Cli.Result> f : runs) {
+            results.add(f.get(60, TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+        assertEquals(1, results.stream().filter(r -> r.exitCode() == 0).count(), results.toString());
+        Cli.Result loser = results.stream().filter(r -> r.exitCode() != 0).findFirst().orElseThrow();
+        assertEquals(1, loser.exitCode());
+        // the loser either lost the compare-and-swap or read the winner's stage: both refuse and write nothing
+        assertTrue(loser.err().contains("changed under this command") || loser.err().contains("needs stage"),
+                loser.err());
+        Cli.Result status = on("node-1", "status");
+        assertEquals(2, status.out().lines().filter(l -> l.contains("AES-CBC")).count(), "one key added: " + status.out());
+    }
+
+    @Test
+    void anUnreachableEtcdIsAClearErrorWithinSeconds() {
+        long start = System.nanoTime();
+        Cli.Result r = onEndpoints("node-1", "http://127.0.0.1:1", "status", "--etcd-timeout", "2");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().startsWith("Error: cannot read the rotation state"), r.err());
+        assertTrue(r.err().contains("check --endpoints"), r.err());
+        assertTrue(seconds < 15, "took " + seconds + " s");
+    }
+
+    @Test
+    void syncWithoutClusterStateSaysToEnableFirst() {
+        Cli.Result r = on("node-1", "sync");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("run enable first"), r.err());
+        assertFalse(Files.exists(configFile("node-1")));
+    }
+
+    @Test
+    void aMissingTokenIsRefusedBeforeAnythingIsWritten() throws Exception {
+        Files.delete(tokenFile);
+        Cli.Result r = on("node-1", "enable");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("no cluster token"), r.err());
+        assertFalse(Files.exists(configFile("node-1")));
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
+    void prepareAndRotateChangeTheStateAndThisNodesFileButNotItsReport() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        byte[] reportedFile = Files.readAllBytes(configFile("node-1"));
+        ok(on("node-1", "prepare"));
+        assertFalse(java.util.Arrays.equals(reportedFile, Files.readAllBytes(configFile("node-1"))),
+                "prepare wrote this node's file");
+        Cli.Result status = on("node-1", "status");
+        assertTrue(status.out().contains("node-1  start-" + ConfigFiles.sha256Hex(reportedFile)), status.out());
+        assertTrue(status.out().contains("hash does not match between cluster and node-1"), status.out());
+        Cli.Result rotate = on("node-1", "rotate");
+        assertEquals(1, rotate.exitCode());
+        assertTrue(rotate.err().contains("Restart kube-apiserver on node-1"), rotate.err());
+        assertArrayEquals(Files.readAllBytes(configFile("node-1")), Files.readAllBytes(configFile("node-1")));
+    }
+}

@@ -1,0 +1,117 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.testing.EtcdCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HA runbook on a three-member etcd: three servers, each talking to its own etcd member, one token.
+ * enable → sync ×3 → prepare → rotate refused → sync ×3 → rotate → sync ×3 → identical files everywhere.
+ */
+class HaRotationTest {
+    static EtcdCluster etcd;
+    static final List<String> NODES = List.of("node-1", "node-2", "node-3");
+
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+
+    @BeforeAll
+    static void threeMembers() {
+        etcd = EtcdCluster.start(3);
+    }
+
+    @BeforeEach
+    void emptyCluster() {
+        etcd.deleteAllKeys();
+    }
+
+    @AfterAll
+    static void stop() {
+        etcd.close();
+    }
+
+    Path file(String node) {
+        return tmp.resolve(node).resolve("encryption-config.json");
+    }
+
+    Cli.Result on(String node, String... args) throws Exception {
+        Path token = tmp.resolve("token");
+        if (!Files.exists(token)) {
+            Files.writeString(token, "K10ha-cluster-token");
+        }
+        int member = NODES.indexOf(node);
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-d", tmp.resolve(node).toString(), "--node-name", node,
+                "--endpoints", etcd.endpoint(member), "--token-file", token.toString()));
+        Cli.Result r = cli.run(all.toArray(String[]::new));
+        return r;
+    }
+
+    void syncEveryServer() throws Exception {
+        for (String node : NODES) {
+            Cli.Result r = on(node, "sync");
+            assertEquals(0, r.exitCode(), r.all());
+        }
+    }
+
+    @Test
+    void rotationWaitsForEveryServerAndEndsWithByteIdenticalFiles() throws Exception {
+        assertEquals(0, on("node-1", "enable").exitCode());
+        syncEveryServer();
+        assertTrue(on("node-2", "status").out().contains("All hashes match"));
+
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        Cli.Result refused = on("node-1", "rotate");
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("Restart kube-apiserver on node-1, node-2, node-3"), refused.err());
+
+        // one server restarted: still refused, and the message names only the two left
+        assertEquals(0, on("node-1", "sync").exitCode());
+        Cli.Result partial = on("node-3", "rotate");
+        assertEquals(1, partial.exitCode());
+        assertTrue(partial.err().contains("Restart kube-apiserver on node-2, node-3"), partial.err());
+        Cli.Result mismatch = on("node-1", "status");
+        assertTrue(mismatch.out().contains("Server Encryption Hashes: hash does not match between node-1 and node-2"),
+                mismatch.out());
+
+        syncEveryServer();
+        Cli.Result rotate = on("node-2", "rotate");
+        assertEquals(0, rotate.exitCode(), rotate.all());
+        syncEveryServer();
+        byte[] first = Files.readAllBytes(file("node-1"));
+        for (String node : NODES) {
+            assertArrayEquals(first, Files.readAllBytes(file(node)), node + " has another file");
+        }
+        Cli.Result status = on("node-3", "status");
+        assertTrue(status.out().contains("Current Rotation Stage: rotate"), status.out());
+        assertTrue(status.out().contains("All hashes match"), status.out());
+        assertEquals(3, status.out().lines().filter(l -> l.matches("node-\\d  rotate-[0-9a-f]{64}")).count(),
+                status.out());
+    }
+
+    @Test
+    void losingOneEtcdMemberDoesNotStopTheServersTalkingToTheOthers() throws Exception {
+        assertEquals(0, on("node-1", "enable").exitCode());
+        syncEveryServer();
+        etcd.killMember(2);
+        try {
+            assertEquals(0, on("node-1", "prepare", "-f").exitCode());
+            assertEquals(0, on("node-2", "sync").exitCode());
+            assertEquals(1, on("node-3", "status", "--etcd-timeout", "2").exitCode());
+        } finally {
+            etcd.startMember(2);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.secretsencrypt.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.IdentityProvider;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.config.ResourceRule;
+import dev.secretsencrypt.rotation.RotationState;
+import dev.secretsencrypt.rotation.Stage;
+import dev.secretsencrypt.testing.EtcdCluster;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The etcd store's guarantees, one by one, against a real etcd. */
+class EtcdStateTest {
+    final EtcdCluster etcd = EtcdCluster.shared();
+    final String prefix = "/test-" + UUID.randomUUID() + "/";
+
+    EtcdState store(String token) {
+        return new EtcdState(EtcdCluster.newClient(etcd.endpoints()), prefix, token.toCharArray(), etcd.endpointsCsv(),
+                Duration.ofSeconds(5));
+    }
+
+    static RotationState state(Stage stage) {
+        return new RotationState(stage, EncryptionConfig.of(List.of(new ResourceRule(List.of("secrets"), List.of(
+                new KeyedProvider(ProviderType.AESCBC, List.of(Key.generate("k", new byte[32]))),
+                new IdentityProvider())))), Optional.empty());
+    }
+
+    @Test
+    void twoWritersFromTheSameRevisionCannotBothWin() {
+        try (EtcdState a = store("t"); EtcdState b = store("t")) {
+            Snapshot created = a.replace(0, Snapshot.unsaved(state(Stage.START)));
+            Snapshot seenByA = a.read().orElseThrow();
+            Snapshot seenByB = b.read().orElseThrow();
+            assertEquals(created.revision(), seenByB.revision());
+            a.replace(seenByA.revision(), seenByA.with(state(Stage.PREPARE)));
+            assertThrows(ChangedConcurrently.class, () -> b.replace(seenByB.revision(), seenByB.with(state(Stage.ROTATE))));
+            assertEquals(Stage.PREPARE, b.read().orElseThrow().rotation().stage());
+            assertThrows(ChangedConcurrently.class, () -> b.replace(0, Snapshot.unsaved(state(Stage.START))),
+                    "creating over an existing state is a conflict too");
+        }
+    }
+
+    @Test
+    void retiredKeysTravelWrappedAndComeBackWhole() {
+        RetiredKey retired = new RetiredKey(ProviderType.AESGCM, Key.generate("old", new byte[16]),
+                Instant.parse("2026-11-22T10:00:00Z"));
+        try (EtcdState s = store("t")) {
+            s.replace(0, new Snapshot(0, state(Stage.REENCRYPT_FINISHED), List.of(retired)));
+            assertEquals(List.of(retired), s.read().orElseThrow().retiredKeys());
+            assertTrue(s.rawValues().keySet().containsAll(List.of(prefix + "state", prefix + "kdf")));
+        }
+    }
+
+    @Test
+    void aWrongTokenNeverReadsTheState() {
+        try (EtcdState right = store("right"); EtcdState wrong = store("wrong")) {
+            right.replace(0, Snapshot.unsaved(state(Stage.START)));
+            StateUnavailable e = assertThrows(StateUnavailable.class, wrong::read);
+            assertTrue(e.getMessage().startsWith("the cluster token does not open the stored state"), e.getMessage());
+        }
+    }
+}
