@@ -24,6 +24,11 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
+    static {
+        // jetcd logs through SLF4J with no provider bound; its "no providers" notice is noise on every command
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
