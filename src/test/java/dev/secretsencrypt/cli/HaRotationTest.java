@@ -106,6 +106,7 @@ class HaRotationTest {
         assertEquals(0, on("node-1", "enable").exitCode());
         syncEveryServer();
         etcd.killMember(2);
+        etcd.awaitHealthy(); // if member 2 led, the survivors elect a new leader first
         try {
             assertEquals(0, on("node-1", "prepare", "-f").exitCode());
             assertEquals(0, on("node-2", "sync").exitCode());
