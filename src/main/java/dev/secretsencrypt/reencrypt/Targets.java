@@ -1,0 +1,99 @@
+package dev.secretsencrypt.reencrypt;
+
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.config.ResourceRule;
+import dev.secretsencrypt.envelope.ProviderChain;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Turns an EncryptionConfiguration into the etcd prefixes to page through, each with the chain that governs it. */
+public final class Targets {
+    private Targets() {
+    }
+
+    /**
+     * One target per resource named in the config (first rule wins, as in kube-apiserver), or per resource in
+     * {@code resourcesOverride} when that is non-empty. {@code extraReadKeys} are appended to every chain's read
+     * order, after every configured key, so retired keys can read but never write.
+     */
+    public static List<Target> resolve(EncryptionConfig config, String etcdPrefix, List<String> resourcesOverride,
+            List<ReadOnlyKey> extraReadKeys) {
+        String root = root(etcdPrefix);
+        List<String> override = resourcesOverride == null ? List.of() : resourcesOverride;
+        List<ReadOnlyKey> extra = extraReadKeys == null ? List.of() : extraReadKeys;
+        List<String> names = override.isEmpty() ? namedIn(config) : override;
+        Map<ResourceRule, ProviderChain> chains = new IdentityHashMap<>();
+        Map<String, Target> byPrefix = new LinkedHashMap<>();
+        for (String raw : names) {
+            String resource = raw.trim();
+            if (resource.isEmpty()) {
+                continue;
+            }
+            if (StoragePaths.isWildcard(resource)) {
+                throw new IllegalArgumentException("resource " + resource + " is a wildcard, and secrets-encrypt cannot"
+                        + " tell which etcd prefixes it covers: name the resources to re-encrypt with --resources"
+                        + " (for example --resources secrets,configmaps)");
+            }
+            ResourceRule rule = ruleFor(config, resource).orElseThrow(() -> new IllegalArgumentException("resource "
+                    + resource + " is not covered by any rule of the encryption config, so kube-apiserver does not"
+                    + " encrypt it: remove it from --resources"));
+            ProviderChain chain = chains.computeIfAbsent(rule, r -> withExtraReaders(r.providers(), extra));
+            String prefix = root + "/" + StoragePaths.of(resource) + "/";
+            // deployments.apps and deployments.extensions share one prefix: page through it once.
+            byPrefix.putIfAbsent(prefix, new Target(resource, prefix, chain));
+        }
+        return List.copyOf(byPrefix.values());
+    }
+
+    /** The rule's chain with the retired keys appended as read-only providers: the writer stays the rule's own. */
+    static ProviderChain withExtraReaders(List<Provider> providers, List<ReadOnlyKey> extra) {
+        List<Provider> all = new ArrayList<>(providers);
+        for (ReadOnlyKey key : extra) {
+            all.add(new KeyedProvider(key.type(), List.of(key.key())));
+        }
+        return ProviderChain.of(all);
+    }
+
+    private static List<String> namedIn(EncryptionConfig config) {
+        List<String> names = new ArrayList<>();
+        for (ResourceRule rule : config.resources()) {
+            for (String resource : rule.resources()) {
+                if (!names.contains(resource)) {
+                    names.add(resource);
+                }
+            }
+        }
+        return names;
+    }
+
+    /** kube-apiserver's lookup: the exact name, then {@code *.<group>}, then {@code *.*}, first rule first. */
+    private static Optional<ResourceRule> ruleFor(EncryptionConfig config, String resource) {
+        String group = StoragePaths.groupOf(resource);
+        for (String candidate : List.of(resource, "*." + group, "*.*")) {
+            for (ResourceRule rule : config.resources()) {
+                if (rule.resources().contains(candidate)) {
+                    return Optional.of(rule);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String root(String etcdPrefix) {
+        String root = etcdPrefix == null ? "" : etcdPrefix.trim();
+        while (root.endsWith("/")) {
+            root = root.substring(0, root.length() - 1);
+        }
+        if (root.isEmpty()) {
+            throw new IllegalArgumentException("the etcd prefix is empty: pass kube-apiserver's --etcd-prefix"
+                    + " (default /registry)");
+        }
+        return root;
+    }
+}
