@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
 
 @Command(name = "disable", mixinStandardHelpOptions = true,
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
                 "data stays readable. Restart kube-apiserver, then run reencrypt -f --skip to decrypt stored data."})
 final class DisableCommand extends StateCommand {
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         return node.disable();
     }
 }

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,7 +15,7 @@ final class EnableCommand extends StateCommand {
     String provider;
 
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         return node.enable(ServerNode.providerType(provider));
     }
 }

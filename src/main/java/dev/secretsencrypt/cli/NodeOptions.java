@@ -52,6 +52,10 @@ public final class NodeOptions {
             description = "etcd prefix of this tool's state. Default: ${DEFAULT-VALUE}")
     String statePrefix;
 
+    @Option(names = "--etcd-prefix", paramLabel = "PREFIX", defaultValue = "/registry",
+            description = "kube-apiserver's --etcd-prefix: Secrets are under <prefix>/secrets/. Default: ${DEFAULT-VALUE}")
+    String etcdPrefix;
+
     @Option(names = "--etcd-timeout", paramLabel = "SECONDS", defaultValue = "5",
             description = "How long to wait for etcd before giving up. Default: ${DEFAULT-VALUE}")
     int etcdTimeoutSeconds;

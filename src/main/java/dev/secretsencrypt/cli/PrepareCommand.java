@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,7 +18,7 @@ final class PrepareCommand extends StateCommand {
     String provider;
 
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         return node.prepare(Optional.ofNullable(provider).map(ServerNode::providerType), force);
     }
 }

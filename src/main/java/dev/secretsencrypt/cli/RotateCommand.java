@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -12,7 +13,7 @@ final class RotateCommand extends StateCommand {
     boolean force;
 
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         return node.rotate(force);
     }
 }

@@ -15,12 +15,12 @@ abstract class StateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    abstract String run(ServerNode node);
+    abstract String run(ServerNode node, ClusterState state) throws Exception;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         try (ClusterState state = options.openState()) {
-            spec.commandLine().getOut().println(run(options.node(state)));
+            spec.commandLine().getOut().println(run(options.node(state), state));
             return 0;
         }
     }

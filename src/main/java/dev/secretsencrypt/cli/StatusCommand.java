@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.node.StatusView;
 import dev.secretsencrypt.rotation.NodeReport;
+import dev.secretsencrypt.rotation.Stage;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +26,7 @@ final class StatusCommand extends StateCommand {
     Format output;
 
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         StatusView view = node.status(options.clusterMode());
         return output == Format.json ? json(view) : text(view);
     }
@@ -36,10 +38,17 @@ final class StatusCommand extends StateCommand {
         StringBuilder out = new StringBuilder();
         out.append("Encryption Status: ").append(v.enabled() ? "Enabled" : "Disabled").append('\n');
         out.append("Current Rotation Stage: ").append(v.stage().text()).append('\n');
+        v.reencryption().ifPresent(r -> out.append(v.stage() == Stage.REENCRYPT_REQUEST
+                ? "Reencryption: requested by " + r.node() + ", waiting for reencrypt on a server"
+                : "Reencryption: " + r.checkpoint().done() + "/" + r.checkpoint().total() + " by " + r.node()).append('\n'));
         out.append("Server Encryption Hashes: ").append(v.hashes().mismatch().orElse("All hashes match")).append("\n\n");
         Columns keys = new Columns().row("Active", "Key Type", "Name").row("------", "--------", "----");
         v.keys().forEach(k -> keys.row(k.active() ? " *" : "", k.type(), k.name()));
         out.append(keys.render());
+        if (!v.retiredKeys().isEmpty()) {
+            out.append("\nRetired keys (kept wrapped in the cluster state to read restored snapshots):\n");
+            v.retiredKeys().forEach(k -> out.append("  ").append(k.type()).append("  ").append(k.name()).append('\n'));
+        }
         if (v.clusterMode() && !v.nodes().isEmpty()) {
             Columns nodes = new Columns();
             v.nodes().forEach(n -> nodes.row(n.node(), n.value()));
@@ -58,6 +67,9 @@ final class StatusCommand extends StateCommand {
         out.put("hashmatch", v.configured() && v.hashes().allMatch());
         v.hashes().mismatch().filter(m -> v.configured()).ifPresent(m -> out.put("hasherror", m));
         out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
+        out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
+        v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),
+                "status", r.status(), "done", r.checkpoint().done(), "total", r.checkpoint().total())));
         List<Map<String, String>> nodes = v.nodes().stream().map(StatusCommand::node).toList();
         out.put("nodes", nodes);
         try {

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
 
 @Command(name = "sync", mixinStandardHelpOptions = true,
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
                 "reports this node's <stage>-<hash>. Run it before kube-apiserver starts (systemd ExecStartPre)."})
 final class SyncCommand extends StateCommand {
     @Override
-    String run(ServerNode node) {
+    String run(ServerNode node, ClusterState state) {
         return node.sync();
     }
 }

@@ -15,6 +15,7 @@ import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.store.Snapshot;
 import dev.secretsencrypt.store.StateUnavailable;
 import java.io.IOException;
@@ -88,7 +89,28 @@ public final class ServerNode {
         ServerHashes hashes = stored.isPresent() ? ServerHashes.of(s.stage(), shown.get().configHash(), reports)
                 : new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports);
         KeyList keys = Rotation.keysOf(s.config());
-        return new StatusView(true, keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode);
+        Optional<RunRecord> run = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST
+                ? Reencryption.progress(state) : Optional.empty();
+        List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
+                .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
+        return new StatusView(true, keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
+                retired);
+    }
+
+    /**
+     * Every server's file is the current config (its stage part may lag: re-encryption stages leave the file as is).
+     * Without this a server still writing with an old key could undo the re-encryption and lose the key it needs.
+     */
+    void requireEveryServerHasConfig(Snapshot current, String command) {
+        String hash = current.configHash();
+        List<NodeReport> reports = state.reports();
+        List<String> behind = reports.stream().filter(r -> !r.hash().equals(hash)).map(NodeReport::node).toList();
+        if (reports.isEmpty() || !behind.isEmpty()) {
+            throw new CommandRefused(command + " is refused: " + (reports.isEmpty()
+                    ? "no server has reported its hash yet. Run sync on every server"
+                    : "not every server loaded the current config. Restart kube-apiserver on " + String.join(", ", behind)
+                    + " (run sync there first)") + ", then run " + command + " again (or -f to skip this check)");
+        }
     }
 
     private void requireEveryServerLoaded(Snapshot current, String command) {
@@ -118,9 +140,16 @@ public final class ServerNode {
         return changed.summary();
     }
 
+    /** This node's file (and, if it ran in single-server mode before, the stage it recorded) as an unsaved state. */
     private Optional<Snapshot> adoptNodeFile() {
         if (!Files.exists(configFile)) {
             return Optional.empty();
+        }
+        if (!(state instanceof LocalState)) {
+            Optional<Snapshot> local = new LocalState(configFile.getParent(), nodeName).read();
+            if (local.isPresent()) {
+                return Optional.of(Snapshot.unsaved(local.get().rotation()));
+            }
         }
         try {
             return Optional.of(Snapshot.unsaved(new RotationState(Stage.START, ConfigFiles.read(configFile),
@@ -131,7 +160,7 @@ public final class ServerNode {
     }
 
     /** True when the file had to be (re)written; identical bytes are left alone so the mtime means something. */
-    private boolean writeNodeFile(EncryptionConfig config) {
+    boolean writeNodeFile(EncryptionConfig config) {
         byte[] wanted = ConfigFiles.canonicalBytes(config);
         if (Files.exists(configFile) && Arrays.equals(readNodeFile(), wanted)) {
             return false;

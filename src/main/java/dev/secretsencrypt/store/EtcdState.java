@@ -6,6 +6,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeoutException;
  * wrapped with the token), {@code kdf} (salt and parameters, not secret), {@code nodes/<name>} (each server's
  * {@code <stage>-<hash>}). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
  */
-public final class EtcdState implements ClusterState {
+public final class EtcdState implements ClusterState, ReencryptionStore {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Client client;
@@ -167,6 +168,45 @@ public final class EtcdState implements ClusterState {
 
     static ByteSequence bytes(String s) {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public KV datastore() {
+        return kv;
+    }
+
+    @Override
+    public Optional<String> owner() {
+        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
+        return got.getKvs().stream().findFirst().map(k -> k.getValue().toString(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public Ownership claim(String node, Duration ttl) {
+        Lease leases = client.getLeaseClient();
+        long lease = await(leases.grant(ttl.toSeconds()), "grant the re-encryption lease").getID();
+        ByteSequence ownerKey = bytes(prefix + "reencrypt/owner");
+        TxnResponse claimed = await(kv.txn().If(new Cmp(ownerKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(ownerKey, bytes(node), PutOption.builder().withLeaseId(lease).build()))
+                .Else(Op.get(ownerKey, GetOption.DEFAULT)).commit(), "claim the re-encryption");
+        if (!claimed.isSucceeded()) {
+            leases.revoke(lease);
+            String holder = claimed.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst()
+                    .map(k -> k.getValue().toString(StandardCharsets.UTF_8)).orElse("another node");
+            throw new AlreadyRunning(holder);
+        }
+        return new LeaseOwnership(leases, lease, () -> await(kv.delete(ownerKey), "release the re-encryption"));
+    }
+
+    @Override
+    public Optional<byte[]> runRecord() {
+        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/run")), "read the re-encryption checkpoint");
+        return got.getKvs().stream().findFirst().map(k -> k.getValue().getBytes());
+    }
+
+    @Override
+    public void saveRunRecord(byte[] json) {
+        await(kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)), "save the re-encryption checkpoint");
     }
 
     /** For tests and diagnostics: every raw key and value under the prefix, exactly as etcd holds them. */

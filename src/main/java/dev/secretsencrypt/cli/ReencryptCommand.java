@@ -1,0 +1,37 @@
+package dev.secretsencrypt.cli;
+
+import dev.secretsencrypt.node.Reencryption;
+import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.store.ClusterState;
+import java.time.Clock;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "reencrypt", mixinStandardHelpOptions = true,
+        description = {"Rewrites every stored value that is not under the active key, directly in etcd (byte-compatible",
+                "with kube-apiserver; a concurrent apiserver write wins and is retried), then retires the old keys no",
+                "stored value uses any more. Needs stage rotate and every server on the current config. An interrupted",
+                "run resumes from its checkpoint when run again."})
+final class ReencryptCommand extends StateCommand {
+    @Option(names = {"-f", "--force"}, description = "Skip the stage and server hash checks (nothing else).")
+    boolean force;
+
+    @Option(names = "--skip", description = "Rewrite, but remove no key; return to the stage before.")
+    boolean skip;
+
+    @Option(names = "--async", description = "Only record the request (stage reencrypt_request); a later reencrypt "
+            + "on any server, or the agent, carries it out.")
+    boolean async;
+
+    @Option(names = "--resources", split = ",", paramLabel = "RESOURCE",
+            description = "Only these resources (e.g. secrets,configmaps,widgets.example.com); needed when the "
+                    + "config names a wildcard. Default: every resource the config names")
+    List<String> resources;
+
+    @Override
+    String run(ServerNode node, ClusterState state) throws Exception {
+        return new Reencryption(node, state, options.nodeName(), options.etcdPrefix,
+                resources == null ? List.of() : resources, System.err, Clock.systemUTC()).reencrypt(force, skip, async);
+    }
+}

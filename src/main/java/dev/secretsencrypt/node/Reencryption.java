@@ -1,0 +1,229 @@
+package dev.secretsencrypt.node;
+
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.reencrypt.Checkpoint;
+import dev.secretsencrypt.reencrypt.Pass;
+import dev.secretsencrypt.reencrypt.PassResult;
+import dev.secretsencrypt.reencrypt.PassSettings;
+import dev.secretsencrypt.reencrypt.ProgressReport;
+import dev.secretsencrypt.reencrypt.ReadOnlyKey;
+import dev.secretsencrypt.reencrypt.Scan;
+import dev.secretsencrypt.reencrypt.ScanResult;
+import dev.secretsencrypt.reencrypt.Target;
+import dev.secretsencrypt.reencrypt.Targets;
+import dev.secretsencrypt.rotation.KeyList;
+import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.rotation.Rotation;
+import dev.secretsencrypt.rotation.RotationState;
+import dev.secretsencrypt.rotation.Stage;
+import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.Ownership;
+import dev.secretsencrypt.store.ReencryptionStore;
+import dev.secretsencrypt.store.RetiredKey;
+import dev.secretsencrypt.store.Snapshot;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code reencrypt} and {@code verify}: rewrite every stored value under the active key directly in etcd, resumably
+ * (a lease-held owner and a checkpoint), then retire the keys that a confirming scan finds no value under.
+ */
+public final class Reencryption {
+    /** At most 30 s, as the issue asks: a dead owner blocks a resume for no longer than this. */
+    public static final Duration OWNER_LEASE = Duration.ofSeconds(20);
+    private static final Set<Stage> STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
+    private static final int LISTED_UNREADABLE = 20;
+
+    private final ServerNode node;
+    private final ClusterState state;
+    private final ReencryptionStore store;
+    private final String nodeName;
+    private final String etcdPrefix;
+    private final List<String> resources;
+    private final PrintStream progressOut;
+    private final Clock clock;
+
+    public Reencryption(ServerNode node, ClusterState state, String nodeName, String etcdPrefix, List<String> resources,
+                        PrintStream progressOut, Clock clock) {
+        this.node = node;
+        this.state = state;
+        this.store = requireDatastore(state);
+        this.nodeName = nodeName;
+        this.etcdPrefix = etcdPrefix;
+        this.resources = resources;
+        this.progressOut = progressOut;
+        this.clock = clock;
+    }
+
+    static ReencryptionStore requireDatastore(ClusterState state) {
+        if (state instanceof ReencryptionStore s) {
+            return s;
+        }
+        throw new CommandRefused("re-encryption reads and writes the stored values, so it needs the datastore: run it "
+                + "with --endpoints set to the etcd that kube-apiserver uses (enable --endpoints adopts this server's "
+                + "config and stage)");
+    }
+
+    public String reencrypt(boolean force, boolean skip, boolean async) throws Exception {
+        Snapshot current = state.read().orElseThrow(() -> new CommandRefused("there is no rotation state in "
+                + state.describe() + ": run enable first"));
+        Stage stage = current.rotation().stage();
+        Optional<RunRecord> prior = RunRecord.fromJson(store.runRecord());
+        if (stage == Stage.REENCRYPT_ACTIVE) {
+            store.owner().ifPresent(owner -> {
+                throw new ReencryptionStore.AlreadyRunning(owner);
+            });
+        }
+        if (!force && !STARTS.contains(stage)) {
+            throw new CommandRefused("reencrypt needs stage rotate, the current stage is " + stage.text()
+                    + ": run prepare and rotate first (or -f to skip this check)");
+        }
+        boolean pickingUp = (stage == Stage.REENCRYPT_REQUEST || stage == Stage.REENCRYPT_ACTIVE) && prior.isPresent();
+        if (!force && !pickingUp) {
+            node.requireEveryServerHasConfig(current, "reencrypt");
+        }
+        RunRecord run = pickingUp ? prior.get()
+                : new RunRecord(RunRecord.REQUESTED, stage.text(), skip, nodeName, clock.instant().toString(), null,
+                Checkpoint.start());
+        if (async) {
+            Snapshot requested = moveTo(current, Stage.REENCRYPT_REQUEST);
+            store.saveRunRecord(run.toJson());
+            return "re-encryption requested at revision " + requested.revision() + "; run reencrypt on any server "
+                    + "(or let the agent) carry it out";
+        }
+        try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
+            return runOwned(moveTo(state.read().orElseThrow(), Stage.REENCRYPT_ACTIVE), run, owner);
+        }
+    }
+
+    private String runOwned(Snapshot active, RunRecord run, Ownership owner) throws Exception {
+        boolean resumed = run.checkpoint().done() > 0;
+        RunRecord running = new RunRecord(RunRecord.RUNNING, run.from(), run.skip(), nodeName, run.startedAt(), null,
+                run.checkpoint());
+        store.saveRunRecord(running.toJson());
+        List<Target> targets = targets(active);
+        PassResult result;
+        try (ProgressReport progress = ProgressReport.start("reencrypt", run.checkpoint().total(), progressOut)) {
+            result = new Pass(store.datastore(), targets, PassSettings.defaults()).run(run.checkpoint(), c -> {
+                if (owner.lost()) {
+                    throw new IllegalStateException("this node lost its re-encryption lease (etcd unreachable for "
+                            + OWNER_LEASE.toSeconds() + " s); the checkpoint is saved: run reencrypt again to resume");
+                }
+                store.saveRunRecord(running.with(RunRecord.RUNNING, c, null).toJson());
+                progress.update(c.done(), c.total());
+            });
+        }
+        Checkpoint done = result.checkpoint();
+        String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(done.rewritten(),
+                done.unchanged(), done.failed(), result.elapsed());
+        Snapshot latest = state.read().orElseThrow();
+        if (done.failed() > 0) {
+            String message = unreadableMessage(done);
+            moveTo(latest, run.fromStage());
+            store.saveRunRecord(running.with(RunRecord.FAILED, done, message).toJson());
+            throw new CommandRefused(summary + "\n" + message);
+        }
+        if (run.skip()) {
+            moveTo(latest, run.fromStage());
+            store.saveRunRecord(running.with(RunRecord.FINISHED, done, "--skip: no key removed").toJson());
+            return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
+        }
+        return summary + "\n" + retireUnusedKeys(latest, targets, running, done);
+    }
+
+    /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
+    private String retireUnusedKeys(Snapshot latest, List<Target> targets, RunRecord running, Checkpoint done) {
+        ScanResult scan = Scan.run(store.datastore(), targets, PassSettings.defaults().pageSize(),
+                PassSettings.defaults().timeout(), n -> { });
+        EncryptionConfig config = latest.rotation().config();
+        KeyList keys = Rotation.keysOf(config);
+        Optional<KeyRef> active = keys.activeKey();
+        List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());
+        List<Provider> kept = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        for (Provider p : keys.providers()) {
+            if (!(p instanceof KeyedProvider k)) {
+                kept.add(p);
+                continue;
+            }
+            List<Key> stay = new ArrayList<>();
+            for (Key key : k.keys()) {
+                boolean isActive = active.equals(Optional.of(new KeyRef(k.type(), key.name())));
+                long uses = scan.countsByEnvelope().getOrDefault(k.type().field() + "/" + key.name(), 0L);
+                if (isActive || uses > 0 || scan.unreadableCount() > 0) {
+                    stay.add(key);
+                } else {
+                    retired.add(new RetiredKey(k.type(), key, clock.instant()));
+                    removed.add(k.type().field() + "/" + key.name());
+                }
+            }
+            if (!stay.isEmpty()) {
+                kept.add(k.withKeys(stay));
+            }
+        }
+        RotationState next = new RotationState(Stage.REENCRYPT_FINISHED,
+                Rotation.withKeys(config, new KeyList(kept)), Optional.empty());
+        Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), next, retired));
+        node.writeNodeFile(saved.rotation().config());
+        store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired " + removed).toJson());
+        if (removed.isEmpty()) {
+            return "no old key to retire; stage reencrypt_finished";
+        }
+        return "retired " + String.join(", ", removed) + " (no stored value uses them; kept wrapped in the cluster state "
+                + "to read values restored from old snapshots); stage reencrypt_finished: restart every kube-apiserver";
+    }
+
+    /** Counts stored values per key and lists the ones no configured or retired key can read. */
+    public ScanResult verify() {
+        Snapshot current = state.read().orElseThrow(() -> new CommandRefused("there is no rotation state in "
+                + state.describe() + ": run enable first"));
+        try (ProgressReport progress = ProgressReport.start("verify", 0, progressOut)) {
+            return Scan.run(store.datastore(), targets(current), PassSettings.defaults().pageSize(),
+                    PassSettings.defaults().timeout(), progress::update);
+        }
+    }
+
+    /** The re-encryption progress for `status`: done/total and who runs it, while one is under way. */
+    public static Optional<RunRecord> progress(ClusterState state) {
+        if (!(state instanceof ReencryptionStore store)) {
+            return Optional.empty();
+        }
+        return RunRecord.fromJson(store.runRecord());
+    }
+
+    private List<Target> targets(Snapshot s) {
+        List<ReadOnlyKey> retired = s.retiredKeys().stream().map(k -> new ReadOnlyKey(k.type(), k.key())).toList();
+        try {
+            return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retired);
+        } catch (IllegalArgumentException e) {
+            throw new CommandRefused(e.getMessage());
+        }
+    }
+
+    private Snapshot moveTo(Snapshot s, Stage stage) {
+        if (s.rotation().stage() == stage) {
+            return s;
+        }
+        return state.replace(s.revision(), s.with(s.rotation().withStage(stage)));
+    }
+
+    private static String unreadableMessage(Checkpoint c) {
+        List<String> listed = c.unreadable().stream().limit(LISTED_UNREADABLE).toList();
+        long others = c.failed() - c.unreadable().size();
+        return c.failed() + " stored value(s) were left untouched and no key was retired"
+                + (listed.isEmpty() ? "" : "; no configured or retired key can read these:\n  " + String.join("\n  ", listed))
+                + (c.unreadable().size() > listed.size() ? "\n  … (" + (c.unreadable().size() - listed.size())
+                + " more; verify lists them)" : "")
+                + (others > 0 ? "\n" + others + " value(s) kept changing or grew too large for etcd (warnings above)" : "")
+                + "\nRestore the missing key (or delete those objects if they are garbage), then run reencrypt again.";
+    }
+}

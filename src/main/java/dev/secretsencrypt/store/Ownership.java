@@ -1,0 +1,11 @@
+package dev.secretsencrypt.store;
+
+/** This node's claim on a running re-encryption, held by an etcd lease that dies with the process. */
+public interface Ownership extends AutoCloseable {
+    /** True once the lease could not be kept alive: another node may take over, so this one must stop. */
+    boolean lost();
+
+    /** Releases the claim now (deletes the owner key, revokes the lease). */
+    @Override
+    void close();
+}

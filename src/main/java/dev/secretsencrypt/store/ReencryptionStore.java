@@ -1,0 +1,34 @@
+package dev.secretsencrypt.store;
+
+import io.etcd.jetcd.KV;
+import java.time.Duration;
+import java.util.Optional;
+
+/** What re-encryption needs beyond the rotation state: the datastore itself, the owner, the checkpoint record. */
+public interface ReencryptionStore {
+    /** The etcd that holds the Secrets (and this tool's state). */
+    KV datastore();
+
+    /** Which node holds the re-encryption lease now, if any. */
+    Optional<String> owner();
+
+    /**
+     * Claims the re-encryption for {@code node} under a lease of {@code ttl}.
+     *
+     * @throws AlreadyRunning when another live node holds it
+     */
+    Ownership claim(String node, Duration ttl);
+
+    /** The run record (JSON; etcd key names and counts, never key material), absent before the first run. */
+    Optional<byte[]> runRecord();
+
+    void saveRunRecord(byte[] json);
+
+    /** Another node holds the re-encryption lease. */
+    final class AlreadyRunning extends RuntimeException {
+        public AlreadyRunning(String owner) {
+            super("a re-encryption is running on " + owner + " (status shows its progress); if that node died, "
+                    + "its lease expires within 30 s: run reencrypt again then to resume from its checkpoint");
+        }
+    }
+}

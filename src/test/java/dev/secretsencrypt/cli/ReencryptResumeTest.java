@@ -1,0 +1,174 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A re-encryption killed with SIGKILL midway resumes from its checkpoint: no --force, no restart from zero. */
+class ReencryptResumeTest {
+    static final int SECRETS = 20_000;
+
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+    final EtcdCluster etcd = EtcdCluster.shared();
+    final String run = UUID.randomUUID().toString();
+    final String etcdPrefix = "/reg-" + run;
+    final String statePrefix = "/se-" + run + "/";
+
+    List<String> args(String... command) {
+        List<String> all = new ArrayList<>(List.of(command));
+        all.addAll(List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
+                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix,
+                "--etcd-prefix", etcdPrefix));
+        return all;
+    }
+
+    Cli.Result se(String... command) {
+        return cli.run(args(command).toArray(String[]::new));
+    }
+
+    static void ok(Cli.Result r) {
+        assertEquals(0, r.exitCode(), r.all());
+    }
+
+    ProviderChain chain() throws Exception {
+        return ProviderChain.of(ConfigFiles.read(tmp.resolve("node-1").resolve("encryption-config.json"))
+                .secretsRule().orElseThrow().providers());
+    }
+
+    KV kv() {
+        return etcd.client().getKVClient();
+    }
+
+    JsonNode runRecord() throws Exception {
+        List<KeyValue> got = kv().get(ByteSequence.from(statePrefix + "reencrypt/run", StandardCharsets.UTF_8))
+                .get(10, TimeUnit.SECONDS).getKvs();
+        return got.isEmpty() ? null : new ObjectMapper().readTree(got.get(0).getValue().getBytes());
+    }
+
+    @Test
+    void aKilledPassResumesFromItsCheckpointAndEveryValueEndsUnderTheNewKey() throws Exception {
+        Files.writeString(tmp.resolve("token"), "token-" + run);
+        ok(se("enable"));
+        Envelope old = chain().writer();
+        Map<String, byte[]> plain = new HashMap<>();
+        Random random = new Random(7);
+        List<Op> batch = new ArrayList<>();
+        for (int i = 0; i < SECRETS; i++) {
+            String key = String.format("%s/secrets/ns-%02d/s-%05d", etcdPrefix, i % 50, i);
+            byte[] value = new byte[600 + random.nextInt(600)];
+            random.nextBytes(value);
+            plain.put(key, value);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));
+            if (batch.size() == 100 || i == SECRETS - 1) {
+                kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                batch.clear();
+            }
+        }
+        ok(se("sync"));
+        ok(se("prepare"));
+        ok(se("sync"));
+        ok(se("rotate"));
+        ok(se("sync"));
+
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
+        command.addAll(args("reencrypt"));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long doneAtKill = 0;
+        while (System.nanoTime() < deadline && child.isAlive()) {
+            JsonNode record = runRecord();
+            if (record != null && record.path("checkpoint").path("done").asLong() > 0) {
+                doneAtKill = record.path("checkpoint").path("done").asLong();
+                child.destroyForcibly(); // SIGKILL: no shutdown hook, no lease revoke, no cleanup
+                break;
+            }
+            Thread.sleep(5);
+        }
+        assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(doneAtKill > 0 && doneAtKill < SECRETS, "killed midway, at " + doneAtKill + ": "
+                + Files.readString(tmp.resolve("child.log")));
+
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: reencrypt_active"), status.out());
+        assertTrue(status.out().matches("(?s).*Reencryption: \\d+/" + SECRETS + " by node-1.*"), status.out());
+        Cli.Result whileLeaseLives = se("reencrypt");
+        assertEquals(1, whileLeaseLives.exitCode(), whileLeaseLives.all());
+        assertTrue(whileLeaseLives.err().contains("running on node-1"), whileLeaseLives.err());
+
+        String doneKey = runRecord().path("checkpoint").path("lastKeyDone").path(etcdPrefix + "/secrets/").asText();
+        Map<String, Long> revisionsBefore = new HashMap<>();
+        for (KeyValue kv : all()) {
+            revisionsBefore.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getModRevision());
+        }
+        long leaseGone = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        Cli.Result resumed;
+        do {
+            Thread.sleep(1000);
+            resumed = se("reencrypt");
+        } while (resumed.exitCode() != 0 && resumed.err().contains("running on node-1") && System.nanoTime() < leaseGone);
+        assertEquals(0, resumed.exitCode(), resumed.all());
+        assertTrue(resumed.out().startsWith("resumed from its checkpoint"), resumed.out());
+
+        ok(se("sync"));
+        ProviderChain now = chain();
+        String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
+        List<KeyValue> after = all();
+        assertEquals(SECRETS, after.size());
+        for (KeyValue kv : after) {
+            String key = kv.getKey().toString(StandardCharsets.UTF_8);
+            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
+            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
+                    .plaintext(), key);
+            if (!doneKey.isEmpty() && key.compareTo(doneKey) <= 0) {
+                assertEquals(revisionsBefore.get(key), kv.getModRevision(), "rewritten twice: " + key);
+            }
+        }
+        assertTrue(se("status").out().contains("Current Rotation Stage: reencrypt_finished"));
+    }
+
+    /** Every stored value, in pages: one unpaged read of 20 000 values would pass gRPC's 4 MiB message limit. */
+    List<KeyValue> all() throws Exception {
+        List<KeyValue> out = new ArrayList<>();
+        ByteSequence end = ByteSequence.from(etcdPrefix + "0", StandardCharsets.UTF_8); // '0' follows '/'
+        String from = etcdPrefix + "/";
+        while (true) {
+            List<KeyValue> page = kv().get(ByteSequence.from(from, StandardCharsets.UTF_8),
+                    GetOption.builder().withRange(end).withLimit(1000).build()).get(30, TimeUnit.SECONDS).getKvs();
+            out.addAll(page);
+            if (page.size() < 1000) {
+                return out;
+            }
+            from = page.get(page.size() - 1).getKey().toString(StandardCharsets.UTF_8) + "\0";
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** reencrypt and verify through the command line, against a real etcd holding Secrets the way kube-apiserver does. */
+class ReencryptTest {
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+    final EtcdCluster etcd = EtcdCluster.shared();
+    String etcdPrefix;
+    String statePrefix;
+
+    @BeforeEach
+    void isolate() throws Exception {
+        String run = UUID.randomUUID().toString();
+        etcdPrefix = "/reg-" + run;
+        statePrefix = "/se-" + run + "/";
+        Files.writeString(tmp.resolve("token"), "token-" + run);
+    }
+
+    List<String> common() {
+        return List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
+                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix,
+                "--etcd-prefix", etcdPrefix);
+    }
+
+    Cli.Result se(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(common());
+        return cli.run(all.toArray(String[]::new));
+    }
+
+    static void ok(Cli.Result r) {
+        assertEquals(0, r.exitCode(), r.all());
+    }
+
+    KV kv() {
+        return etcd.client().getKVClient();
+    }
+
+    ProviderChain chainOfThisNode() throws Exception {
+        EncryptionConfig c = ConfigFiles.read(tmp.resolve("node-1").resolve("encryption-config.json"));
+        return ProviderChain.of(c.secretsRule().orElseThrow().providers());
+    }
+
+    /** Stores n Secrets as kube-apiserver would with the current config, and returns their plaintexts by key. */
+    Map<String, byte[]> seed(int n) throws Exception {
+        ProviderChain chain = chainOfThisNode();
+        Random random = new Random(n);
+        Map<String, byte[]> plain = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            String key = etcdPrefix + "/secrets/ns-" + (i % 7) + "/secret-" + i;
+            byte[] value = new byte[512 + random.nextInt(3584)];
+            random.nextBytes(value);
+            System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, value, 0, 4);
+            plain.put(key, value);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            kv().put(ByteSequence.from(k), ByteSequence.from(chain.writer().seal(value, k))).get(10, TimeUnit.SECONDS);
+        }
+        return plain;
+    }
+
+    Map<String, byte[]> stored() throws Exception {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        for (KeyValue kv : kv().get(ByteSequence.from(etcdPrefix + "/", StandardCharsets.UTF_8),
+                GetOption.builder().isPrefix(true).build()).get(10, TimeUnit.SECONDS).getKvs()) {
+            out.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes());
+        }
+        return out;
+    }
+
+    void prepareAndRotate() {
+        ok(se("sync"));
+        ok(se("prepare"));
+        ok(se("sync"));
+        ok(se("rotate"));
+        ok(se("sync"));
+    }
+
+    String activePrefix() throws Exception {
+        return new String(chainOfThisNode().writer().prefix(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aFullRotationRewritesEverySecretUnderTheNewKeyAndRetiresTheOldOne() throws Exception {
+        ok(se("enable"));
+        Map<String, byte[]> plain = seed(300);
+        prepareAndRotate();
+        String newPrefix = activePrefix();
+        Cli.Result before = se("verify");
+        assertEquals(0, before.exitCode(), before.all());
+        assertTrue(before.out().contains("aescbc/aescbckey  300"), before.out());
+
+        Cli.Result run = se("reencrypt");
+        assertEquals(0, run.exitCode(), run.all());
+        assertTrue(run.out().matches("(?s)reencrypted 300 values \\(0 unchanged, 0 failed\\) in [0-9.]+ s \\([0-9]+/s\\).*"),
+                run.out());
+        assertTrue(run.out().contains("retired aescbc/aescbckey"), run.out());
+
+        Map<String, byte[]> after = stored();
+        assertEquals(plain.keySet(), after.keySet());
+        ok(se("sync"));
+        ProviderChain chain = chainOfThisNode();
+        for (Map.Entry<String, byte[]> e : after.entrySet()) {
+            assertTrue(new String(e.getValue(), StandardCharsets.ISO_8859_1).startsWith(newPrefix), e.getKey());
+            assertArrayEquals(plain.get(e.getKey()), chain.open(e.getValue(), e.getKey().getBytes(StandardCharsets.UTF_8))
+                    .plaintext(), e.getKey());
+        }
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: reencrypt_finished"), status.out());
+        assertEquals(1, status.out().lines().filter(l -> l.contains("AES-CBC")).count() - 1, "one key left + one retired: "
+                + status.out());
+        assertTrue(status.out().contains("Retired keys"), status.out());
+        Cli.Result verify = se("verify", "-o", "json");
+        assertEquals(0, verify.exitCode(), verify.all());
+        assertTrue(verify.out().contains("\"unreadablecount\" : 0"), verify.out());
+        // the next rotation starts from reencrypt_finished
+        ok(se("prepare"));
+    }
+
+    @Test
+    void anUnreadableValueIsListedLeftUntouchedAndNoKeyIsRetired() throws Exception {
+        ok(se("enable"));
+        seed(20);
+        String broken = etcdPrefix + "/secrets/ns-x/broken";
+        byte[] garbage = "k8s:enc:aescbc:v1:lost-key:0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        kv().put(ByteSequence.from(broken, StandardCharsets.UTF_8), ByteSequence.from(garbage)).get(10, TimeUnit.SECONDS);
+        prepareAndRotate();
+        Cli.Result run = se("reencrypt");
+        assertEquals(1, run.exitCode(), run.all());
+        assertTrue(run.err().contains(broken), run.err());
+        assertTrue(run.err().contains("no key was retired"), run.err());
+        assertArrayEquals(garbage, stored().get(broken));
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: rotate"), "back where it started: " + status.out());
+        assertEquals(2, status.out().lines().filter(l -> l.contains("AES-CBC")).count(), status.out());
+        Cli.Result verify = se("verify");
+        assertEquals(1, verify.exitCode());
+        assertTrue(verify.out().contains(broken), verify.out());
+        assertTrue(verify.err().startsWith("Error: 1 stored value(s) cannot be read"), verify.err());
+    }
+
+    @Test
+    void disableThenReencryptDecryptsEverythingAndEnableEncryptsItAgain() throws Exception {
+        ok(se("enable"));
+        Map<String, byte[]> plain = seed(50);
+        ok(se("disable"));
+        ok(se("sync"));
+        Cli.Result decrypt = se("reencrypt", "-f", "--skip");
+        assertEquals(0, decrypt.exitCode(), decrypt.all());
+        Map<String, byte[]> stored = stored();
+        for (String key : plain.keySet()) {
+            assertArrayEquals(plain.get(key), stored.get(key), "plaintext again: " + key);
+        }
+        assertTrue(se("status").out().contains("Current Rotation Stage: start"));
+        ok(se("enable"));
+        ok(se("sync"));
+        ok(se("reencrypt", "-f", "--skip"));
+        String prefix = activePrefix();
+        stored().values().forEach(v -> assertTrue(new String(v, StandardCharsets.ISO_8859_1).startsWith(prefix)));
+        assertTrue(se("verify").out().contains("aescbc/aescbckey  50"));
+    }
+
+    @Test
+    void reencryptIsRefusedBeforeRotateAndUntilEveryServerLoadedTheConfig() throws Exception {
+        ok(se("enable"));
+        ok(se("sync"));
+        Cli.Result early = se("reencrypt");
+        assertEquals(1, early.exitCode());
+        assertTrue(early.err().contains("reencrypt needs stage rotate"), early.err());
+        ok(se("prepare"));
+        ok(se("sync"));
+        ok(se("rotate"));
+        Cli.Result stale = se("reencrypt");
+        assertEquals(1, stale.exitCode());
+        assertTrue(stale.err().contains("Restart kube-apiserver on node-1"), stale.err());
+    }
+
+    @Test
+    void asyncOnlyRecordsTheRequestAndALaterRunCarriesItOut() throws Exception {
+        ok(se("enable"));
+        seed(30);
+        prepareAndRotate();
+        ok(se("reencrypt", "--async"));
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: reencrypt_request"), status.out());
+        assertTrue(status.out().contains("Reencryption: requested by node-1"), status.out());
+        ok(se("reencrypt"));
+        assertTrue(se("status").out().contains("Current Rotation Stage: reencrypt_finished"));
+    }
+
+    @Test
+    void localModeSaysReencryptNeedsTheDatastore() {
+        Cli.Result r = cli.run("reencrypt", "-d", tmp.resolve("local").toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("needs the datastore"), r.err());
+    }
+}
