@@ -8,7 +8,7 @@ if ! command -v mvn >/dev/null 2>&1; then
   exit 1
 fi
 echo "== building target/secrets-encrypt.jar"
-mvn -B -q -DskipTests package
+mvn -B -q -DskipTests package test-compile
 se=scripts/secrets-encrypt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,6 +36,8 @@ printf '\nfile mode of encryption-config.json: %s\n' "$(stat -c %a "$data/encryp
 if command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; then
   printf '\n== the same rotation on an HA control plane: three servers, a three-member etcd on loopback\n'
   bash scripts/ha-demo.sh
+  printf '\n== re-encryption of 2000 stored Secrets in a loopback etcd (scripts/reencrypt-demo.sh N for more)\n'
+  bash scripts/reencrypt-demo.sh 2000
 else
   printf '\n(install etcd-server to also see the HA rotation: apt-get install -y etcd-server; then scripts/ha-demo.sh)\n'
 fi

@@ -77,6 +77,7 @@ public final class ReencryptBench {
     }
 
     public static void main(String[] args) throws Exception {
+        System.setProperty("slf4j.internal.verbosity", "ERROR"); // jetcd's "no SLF4J provider" notice is noise
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20000;
         if (n < 1) {
             throw new IllegalArgumentException("N must be a positive number of values, got " + n);
