@@ -7,25 +7,17 @@ import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /** {@code k8s:enc:aescbc:v1:<name>:} + IV(16) + AES-CBC(plaintext + PKCS#7). Unauthenticated, as in Kubernetes. */
-final class AesCbcEnvelope implements Envelope {
+final class AesCbcEnvelope extends KeyedEnvelope {
     private static final int BLOCK = 16;
     private static final ThreadLocal<Cipher> ENCRYPTING = CipherPool.perThread("AES/CBC/PKCS5Padding");
     // Unpadded on purpose: the padding check is ours, so a wrong key is a reason, not a BadPaddingException.
     private static final ThreadLocal<Cipher> DECRYPTING = CipherPool.perThread("AES/CBC/NoPadding");
 
-    private final byte[] prefix;
     private final SecretKeySpec key;
-    private final String description;
 
     AesCbcEnvelope(String keyName, byte[] secret) {
-        this.prefix = Prefixes.of("aescbc", "v1", keyName);
+        super("aescbc", keyName);
         this.key = new SecretKeySpec(secret, "AES");
-        this.description = "aescbc/" + keyName;
-    }
-
-    @Override
-    public byte[] prefix() {
-        return prefix;
     }
 
     @Override
@@ -47,9 +39,7 @@ final class AesCbcEnvelope implements Envelope {
 
     @Override
     public byte[] open(byte[] stored, byte[] etcdKey) throws UnreadableValue {
-        if (!Prefixes.startsWith(stored, prefix)) {
-            throw new UnreadableValue(etcdKey, description + ": the value was not written by this key");
-        }
+        requireOwnPrefix(stored, etcdKey);
         int length = stored.length - prefix.length - BLOCK;
         if (length < BLOCK) {
             throw new UnreadableValue(etcdKey, description + ": too short to hold an IV and one block");
@@ -83,15 +73,5 @@ final class AesCbcEnvelope implements Envelope {
             mismatch |= (padded[i] & 0xff) ^ pad;
         }
         return mismatch == 0 ? pad : 0;
-    }
-
-    @Override
-    public String description() {
-        return description;
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

@@ -10,24 +10,16 @@ import javax.crypto.spec.SecretKeySpec;
  * {@code k8s:enc:aesgcm:v1:<name>:} + nonce(12) + ciphertext + tag(16), with the full etcd key as AAD,
  * so a value copied to another etcd key fails to open instead of impersonating that Secret.
  */
-final class AesGcmEnvelope implements Envelope {
+final class AesGcmEnvelope extends KeyedEnvelope {
     private static final int NONCE = 12;
     private static final int TAG = 16;
     private static final ThreadLocal<Cipher> CIPHERS = CipherPool.perThread("AES/GCM/NoPadding");
 
-    private final byte[] prefix;
     private final SecretKeySpec key;
-    private final String description;
 
     AesGcmEnvelope(String keyName, byte[] secret) {
-        this.prefix = Prefixes.of("aesgcm", "v1", keyName);
+        super("aesgcm", keyName);
         this.key = new SecretKeySpec(secret, "AES");
-        this.description = "aesgcm/" + keyName;
-    }
-
-    @Override
-    public byte[] prefix() {
-        return prefix;
     }
 
     @Override
@@ -49,9 +41,7 @@ final class AesGcmEnvelope implements Envelope {
 
     @Override
     public byte[] open(byte[] stored, byte[] etcdKey) throws UnreadableValue {
-        if (!Prefixes.startsWith(stored, prefix)) {
-            throw new UnreadableValue(etcdKey, description + ": the value was not written by this key");
-        }
+        requireOwnPrefix(stored, etcdKey);
         int body = prefix.length + NONCE;
         int length = stored.length - body;
         if (length < TAG) {
@@ -70,15 +60,5 @@ final class AesGcmEnvelope implements Envelope {
             throw new IllegalStateException(description + ": AES-GCM decryption failed", e);
         }
         return plaintext;
-    }
-
-    @Override
-    public String description() {
-        return description;
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

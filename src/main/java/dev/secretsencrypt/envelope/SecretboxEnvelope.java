@@ -12,24 +12,16 @@ import org.bouncycastle.crypto.params.ParametersWithIV;
  * {@code nacl/secretbox.Seal} writes it. Built from BouncyCastle's lightweight primitives, not its JCE provider,
  * because the shaded jar would break the provider's signature check.
  */
-final class SecretboxEnvelope implements Envelope {
+final class SecretboxEnvelope extends KeyedEnvelope {
     private static final int NONCE = 24;
     private static final int TAG = 16;
     private static final int POLY_KEY = 32;
 
-    private final byte[] prefix;
     private final KeyParameter key;
-    private final String description;
 
     SecretboxEnvelope(String keyName, byte[] secret) {
-        this.prefix = Prefixes.of("secretbox", "v1", keyName);
+        super("secretbox", keyName);
         this.key = new KeyParameter(secret);
-        this.description = "secretbox/" + keyName;
-    }
-
-    @Override
-    public byte[] prefix() {
-        return prefix;
     }
 
     @Override
@@ -50,9 +42,7 @@ final class SecretboxEnvelope implements Envelope {
 
     @Override
     public byte[] open(byte[] stored, byte[] etcdKey) throws UnreadableValue {
-        if (!Prefixes.startsWith(stored, prefix)) {
-            throw new UnreadableValue(etcdKey, description + ": the value was not written by this key");
-        }
+        requireOwnPrefix(stored, etcdKey);
         int nonceAt = prefix.length;
         int tagAt = nonceAt + NONCE;
         int body = tagAt + TAG;
@@ -87,15 +77,5 @@ final class SecretboxEnvelope implements Envelope {
         mac.init(new KeyParameter(polyKey));
         Arrays.fill(polyKey, (byte) 0);
         return mac;
-    }
-
-    @Override
-    public String description() {
-        return description;
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }
