@@ -137,14 +137,20 @@ public final class Reencryption {
             store.saveRunRecord(running.with(RunRecord.FINISHED, done, "--skip: no key removed").toJson());
             return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
         }
-        return summary + "\n" + retireUnusedKeys(latest, targets, running, done);
+        return summary + "\n" + retireUnusedKeys(latest, running, done);
     }
 
     /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
-    private String retireUnusedKeys(Snapshot latest, List<Target> targets, RunRecord running, Checkpoint done) {
-        ScanResult scan = Scan.run(store.datastore(), targets, PassSettings.defaults().pageSize(),
-                PassSettings.defaults().timeout(), n -> { });
+    private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done) {
         EncryptionConfig config = latest.rotation().config();
+        Optional<List<Target>> everyUser = everyResourceOfTheSecretsRule(latest);
+        if (everyUser.isEmpty()) {
+            return finishWithoutRetiring(latest, running, done, "no old key retired: the rule that covers Secrets names "
+                    + "a wildcard resource, so no scan can prove a key unused");
+        }
+        // every resource whose values these keys protect, whatever --resources limited the pass to
+        ScanResult scan = Scan.run(store.datastore(), everyUser.get(), PassSettings.defaults().pageSize(),
+                PassSettings.defaults().timeout(), n -> { });
         KeyList keys = Rotation.keysOf(config);
         Optional<KeyRef> active = keys.activeKey();
         List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());
@@ -170,16 +176,36 @@ public final class Reencryption {
                 kept.add(k.withKeys(stay));
             }
         }
+        if (removed.isEmpty()) {
+            return finishWithoutRetiring(latest, running, done, scan.unreadableCount() > 0
+                    ? "no old key retired: " + scan.unreadableCount() + " value(s) of the same resources are unreadable "
+                    + "(verify lists them)" : "no old key to retire");
+        }
         RotationState next = new RotationState(Stage.REENCRYPT_FINISHED,
                 Rotation.withKeys(config, new KeyList(kept)), Optional.empty());
         Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), next, retired));
         node.writeNodeFile(saved.rotation().config());
         store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired " + removed).toJson());
-        if (removed.isEmpty()) {
-            return "no old key to retire; stage reencrypt_finished";
-        }
         return "retired " + String.join(", ", removed) + " (no stored value uses them; kept wrapped in the cluster state "
                 + "to read values restored from old snapshots); stage reencrypt_finished: restart every kube-apiserver";
+    }
+
+    private String finishWithoutRetiring(Snapshot latest, RunRecord running, Checkpoint done, String why) {
+        moveTo(latest, Stage.REENCRYPT_FINISHED);
+        store.saveRunRecord(running.with(RunRecord.FINISHED, done, why).toJson());
+        return why + "; stage reencrypt_finished";
+    }
+
+    /** Targets for every resource the Secrets rule covers; empty when it names a wildcard (no prefix list exists). */
+    private Optional<List<Target>> everyResourceOfTheSecretsRule(Snapshot s) {
+        EncryptionConfig config = s.rotation().config();
+        EncryptionConfig secretsOnly = config.withResources(List.of(config.secretsRule().orElseThrow()));
+        List<ReadOnlyKey> retired = s.retiredKeys().stream().map(k -> new ReadOnlyKey(k.type(), k.key())).toList();
+        try {
+            return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retired));
+        } catch (IllegalArgumentException wildcard) {
+            return Optional.empty();
+        }
     }
 
     /** Counts stored values per key and lists the ones no configured or retired key can read. */

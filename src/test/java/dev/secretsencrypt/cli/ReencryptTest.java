@@ -216,6 +216,37 @@ class ReencryptTest {
     }
 
     @Test
+    void aPassLimitedByResourcesNeverRetiresAKeyTheOtherResourcesOfItsRuleStillUse() throws Exception {
+        Path file = tmp.resolve("node-1").resolve("encryption-config.json");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, """
+                {"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[
+                 {"resources":["secrets","configmaps"],"providers":[
+                  {"aescbc":{"keys":[{"name":"old","secret":"Owq7A4JrJpSjrvH8kXkvl4JmOLzvZ6j9BcGRkR8OPQ4="}]}},
+                  {"identity":{}}]}]}
+                """);
+        ok(se("enable"));
+        seed(20);
+        ProviderChain old = chainOfThisNode();
+        String configmap = etcdPrefix + "/configmaps/ns-1/settings";
+        byte[] configmapPlain = "k8s\0configmap".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] k = configmap.getBytes(StandardCharsets.UTF_8);
+        kv().put(ByteSequence.from(k), ByteSequence.from(old.writer().seal(configmapPlain, k))).get(10, TimeUnit.SECONDS);
+        prepareAndRotate();
+
+        Cli.Result secretsOnly = se("reencrypt", "--resources", "secrets");
+        assertEquals(0, secretsOnly.exitCode(), secretsOnly.all());
+        assertTrue(secretsOnly.out().contains("no old key to retire"), secretsOnly.out());
+        ok(se("sync"));
+        assertArrayEquals(configmapPlain, chainOfThisNode().open(stored().get(configmap), k).plaintext(),
+                "the configmap is still readable with the kept key");
+
+        Cli.Result everything = se("reencrypt", "-f");
+        assertEquals(0, everything.exitCode(), everything.all());
+        assertTrue(everything.out().contains("retired aescbc/old"), everything.out());
+    }
+
+    @Test
     void localModeSaysReencryptNeedsTheDatastore() {
         Cli.Result r = cli.run("reencrypt", "-d", tmp.resolve("local").toString());
         assertEquals(1, r.exitCode());
