@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
@@ -10,12 +11,12 @@ import picocli.CommandLine.Option;
                 "there is no config; adopts an existing, valid encryption-config.json instead of replacing it.",
                 "Never drops a provider or a key. Restart kube-apiserver, then run reencrypt."})
 final class EnableCommand extends StateCommand {
-    @Option(names = "--provider", paramLabel = "TYPE", defaultValue = "aescbc",
+    @Option(names = "--provider", paramLabel = "TYPE", defaultValue = "aescbc", converter = ProviderTypeConverter.class,
             description = "Type of a created key: aescbc, aesgcm or secretbox. Default: ${DEFAULT-VALUE}")
-    String provider;
+    ProviderType provider;
 
     @Override
     String run(ServerNode node, ClusterState state) {
-        return node.enable(ServerNode.providerType(provider));
+        return node.enable(provider);
     }
 }

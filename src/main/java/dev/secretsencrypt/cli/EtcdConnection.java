@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.time.Duration;
 import javax.net.ssl.SSLException;
 
@@ -53,6 +56,10 @@ final class EtcdConnection {
                     + "same token on every server), set SECRETS_ENCRYPT_TOKEN, or create " + file + " (mode 600)");
         }
         try {
+            if (!Collections.disjoint(Files.getPosixFilePermissions(file), EnumSet.of(PosixFilePermission.GROUP_READ,
+                    PosixFilePermission.OTHERS_READ))) {
+                System.err.println("Warning: the token file " + file + " is readable by other users: chmod 600 " + file);
+            }
             String text = Files.readString(file, StandardCharsets.UTF_8).trim();
             if (text.isEmpty()) {
                 throw new CommandRefused("the token file " + file + " is empty: put the cluster token in it");

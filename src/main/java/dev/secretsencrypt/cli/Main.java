@@ -2,6 +2,7 @@ package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.node.CommandRefused;
 import dev.secretsencrypt.store.ChangedConcurrently;
+import dev.secretsencrypt.store.ReencryptionStore;
 import dev.secretsencrypt.store.StateUnavailable;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -48,11 +49,12 @@ public final class Main implements Runnable {
 
     /** Our own exceptions carry a message for the operator; anything else is named so it can be reported. */
     private static String operatorMessage(Exception e) {
-        if (e instanceof CommandRefused || e instanceof StateUnavailable || e instanceof ChangedConcurrently) {
+        if (e instanceof CommandRefused || e instanceof StateUnavailable || e instanceof ChangedConcurrently
+                || e instanceof ReencryptionStore.AlreadyRunning) {
             return e.getMessage();
         }
-        return "unexpected failure (" + e.getClass().getSimpleName() + ": " + e.getMessage()
-                + "); nothing after the failed step was done: run status to see the state";
+        return e.getMessage() + " (" + e.getClass().getSimpleName() + "); run status to see where the rotation stands, "
+                + "then run the command again";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

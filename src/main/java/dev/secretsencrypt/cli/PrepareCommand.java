@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.store.ClusterState;
 import java.util.Optional;
@@ -13,12 +14,12 @@ final class PrepareCommand extends StateCommand {
     @Option(names = {"-f", "--force"}, description = "Skip the stage check (nothing else).")
     boolean force;
 
-    @Option(names = "--provider", paramLabel = "TYPE",
+    @Option(names = "--provider", paramLabel = "TYPE", converter = ProviderTypeConverter.class,
             description = "Type of the new key: aescbc, aesgcm or secretbox. Default: the type that encrypts now")
-    String provider;
+    ProviderType provider;
 
     @Override
     String run(ServerNode node, ClusterState state) {
-        return node.prepare(Optional.ofNullable(provider).map(ServerNode::providerType), force);
+        return node.prepare(Optional.ofNullable(provider), force);
     }
 }

@@ -3,13 +3,18 @@ package dev.secretsencrypt.cli;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 @Command(name = "sync", mixinStandardHelpOptions = true,
         description = {"Writes this node's encryption-config.json from the cluster state when it differs, then",
                 "reports this node's <stage>-<hash>. Run it before kube-apiserver starts (systemd ExecStartPre)."})
 final class SyncCommand extends StateCommand {
+    @Option(names = {"-f", "--force"}, description = "Replace this node's file even when it holds keys the cluster "
+            + "state does not (only when no value was ever written with them).")
+    boolean force;
+
     @Override
     String run(ServerNode node, ClusterState state) {
-        return node.sync();
+        return node.sync(force);
     }
 }

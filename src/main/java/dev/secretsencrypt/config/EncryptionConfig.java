@@ -23,9 +23,17 @@ public record EncryptionConfig(String apiVersion, String kind, List<ResourceRule
         return new EncryptionConfig(apiVersion, kind, rules);
     }
 
-    /** The rule that covers Secrets (what `status` shows and rotation is about); the first rule otherwise. */
+    /**
+     * The rule kube-apiserver applies to Secrets (what `status` shows and rotation is about): the first naming
+     * {@code secrets}, else {@code *.} (every core resource), else {@code *.*}; empty when no rule covers them.
+     */
     public Optional<ResourceRule> secretsRule() {
-        return resources.stream().filter(r -> r.resources().contains("secrets")).findFirst()
-                .or(() -> resources.stream().findFirst());
+        for (String name : List.of("secrets", "*.", "*.*")) {
+            Optional<ResourceRule> rule = resources.stream().filter(r -> r.resources().contains(name)).findFirst();
+            if (rule.isPresent()) {
+                return rule;
+            }
+        }
+        return Optional.empty();
     }
 }

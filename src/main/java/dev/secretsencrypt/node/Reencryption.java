@@ -77,7 +77,6 @@ public final class Reencryption {
         Snapshot current = state.read().orElseThrow(() -> new CommandRefused("there is no rotation state in "
                 + state.describe() + ": run enable first"));
         Stage stage = current.rotation().stage();
-        Optional<RunRecord> prior = RunRecord.fromJson(store.runRecord());
         if (stage == Stage.REENCRYPT_ACTIVE) {
             store.owner().ifPresent(owner -> {
                 throw new ReencryptionStore.AlreadyRunning(owner);
@@ -87,13 +86,19 @@ public final class Reencryption {
             throw new CommandRefused("reencrypt needs stage rotate, the current stage is " + stage.text()
                     + ": run prepare and rotate first (or -f to skip this check)");
         }
-        boolean pickingUp = (stage == Stage.REENCRYPT_REQUEST || stage == Stage.REENCRYPT_ACTIVE) && prior.isPresent();
-        if (!force && !pickingUp) {
+        if (!force) {
             node.requireEveryServerHasConfig(current, "reencrypt");
         }
-        RunRecord run = pickingUp ? prior.get()
-                : new RunRecord(RunRecord.REQUESTED, stage.text(), skip, nodeName, clock.instant().toString(), null,
-                Checkpoint.start());
+        // every refusal comes before the first change: a refused reencrypt leaves the stage where it was
+        List<Target> targets = targets(current);
+        Pass pass = pass(targets);
+        requireKubernetesData();
+        boolean inProgress = stage == Stage.REENCRYPT_REQUEST || stage == Stage.REENCRYPT_ACTIVE;
+        Optional<RunRecord> resumable = RunRecord.fromJson(store.runRecord())
+                .filter(r -> inProgress && r.resumes(current.configHash()));
+        RunRecord run = resumable.map(r -> r.withSkip(r.skip() || skip))
+                .orElseGet(() -> new RunRecord(RunRecord.REQUESTED, inProgress ? Stage.ROTATE.text() : stage.text(), skip,
+                        nodeName, clock.instant().toString(), null, Checkpoint.start(), current.configHash()));
         if (async) {
             Snapshot requested = moveTo(current, Stage.REENCRYPT_REQUEST);
             store.saveRunRecord(run.toJson());
@@ -101,21 +106,21 @@ public final class Reencryption {
                     + "(or let the agent) carry it out";
         }
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
-            return runOwned(moveTo(state.read().orElseThrow(), Stage.REENCRYPT_ACTIVE), run, owner);
+            // CAS against what the checks and the targets were computed from: a change since then refuses the run
+            Snapshot active = moveTo(current, Stage.REENCRYPT_ACTIVE);
+            return runOwned(active, run, owner, pass, force);
         }
     }
 
-    private String runOwned(Snapshot active, RunRecord run, Ownership owner) throws Exception {
+    private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass, boolean force) throws Exception {
         boolean resumed = run.checkpoint().done() > 0;
-        RunRecord running = new RunRecord(RunRecord.RUNNING, run.from(), run.skip(), nodeName, run.startedAt(), null,
-                run.checkpoint());
+        RunRecord running = run.with(RunRecord.RUNNING, run.checkpoint(), null).byNode(nodeName);
         store.saveRunRecord(running.toJson());
-        List<Target> targets = targets(active);
         PassResult result;
         try (ProgressReport progress = ProgressReport.start("reencrypt", run.checkpoint().total(), progressOut)) {
-            result = new Pass(store.datastore(), targets, PassSettings.defaults()).run(run.checkpoint(), c -> {
+            result = pass.run(run.checkpoint(), c -> {
                 if (owner.lost()) {
-                    throw new IllegalStateException("this node lost its re-encryption lease (etcd unreachable for "
+                    throw new CommandRefused("this node lost its re-encryption lease (etcd unreachable for "
                             + OWNER_LEASE.toSeconds() + " s); the checkpoint is saved: run reencrypt again to resume");
                 }
                 store.saveRunRecord(running.with(RunRecord.RUNNING, c, null).toJson());
@@ -126,18 +131,56 @@ public final class Reencryption {
         String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(done.rewritten(),
                 done.unchanged(), done.failed(), result.elapsed());
         Snapshot latest = state.read().orElseThrow();
+        if (latest.revision() != active.revision()) {
+            store.saveRunRecord(running.with(RunRecord.FAILED, done, "the rotation state changed during the pass").toJson());
+            throw new CommandRefused(summary + "\nno key retired: the rotation state changed during the pass (another "
+                    + "secrets-encrypt command ran); run status, then reencrypt again");
+        }
         if (done.failed() > 0) {
-            String message = unreadableMessage(done);
-            moveTo(latest, run.fromStage());
-            store.saveRunRecord(running.with(RunRecord.FAILED, done, message).toJson());
-            throw new CommandRefused(summary + "\n" + message);
+            return fail(latest, running, done, summary + "\n" + unreadableMessage(done));
         }
         if (run.skip()) {
             moveTo(latest, run.fromStage());
             store.saveRunRecord(running.with(RunRecord.FINISHED, done, "--skip: no key removed").toJson());
             return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
         }
+        if (!force) {
+            try {
+                // a server that has not loaded the rotated config may still write with a key about to be retired
+                node.requireEveryServerHasConfig(latest, "key retirement");
+            } catch (CommandRefused behind) {
+                return fail(latest, running, done, summary + "\nno key retired: " + behind.getMessage());
+            }
+        }
         return summary + "\n" + retireUnusedKeys(latest, running, done);
+    }
+
+    /** Back to the stage the run started from, the record says why, and the command exits 1. */
+    private String fail(Snapshot latest, RunRecord running, Checkpoint done, String message) {
+        moveTo(latest, running.fromStage());
+        store.saveRunRecord(running.with(RunRecord.FAILED, done, message).toJson());
+        throw new CommandRefused(message);
+    }
+
+    private Pass pass(List<Target> targets) {
+        try {
+            return new Pass(store.datastore(), targets, PassSettings.defaults());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new CommandRefused(e.getMessage());
+        }
+    }
+
+    /**
+     * Every kube-apiserver stores its namespaces: none under the prefix means a wrong --etcd-prefix or --endpoints, and
+     * a scan of nothing must never conclude that every old key is unused.
+     */
+    private void requireKubernetesData() {
+        String namespaces = etcdPrefix.replaceAll("/+$", "") + "/namespaces/";
+        if (store.count(namespaces) == 0) {
+            throw new CommandRefused("no kube-apiserver data under " + etcdPrefix + " in " + state.describe()
+                    + " (no " + namespaces + "): check --etcd-prefix (kube-apiserver's --etcd-prefix, default /registry) "
+                    + "and --endpoints; nothing was changed");
+        }
     }
 
     /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
@@ -165,7 +208,7 @@ public final class Reencryption {
             for (Key key : k.keys()) {
                 boolean isActive = active.equals(Optional.of(new KeyRef(k.type(), key.name())));
                 long uses = scan.countsByEnvelope().getOrDefault(k.type().field() + "/" + key.name(), 0L);
-                if (isActive || uses > 0 || scan.unreadableCount() > 0) {
+                if (isActive || uses > 0) {
                     stay.add(key);
                 } else {
                     retired.add(new RetiredKey(k.type(), key, clock.instant()));
@@ -176,15 +219,19 @@ public final class Reencryption {
                 kept.add(k.withKeys(stay));
             }
         }
+        if (scan.unreadableCount() > 0) {
+            return fail(latest, running, done, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
+                    + "protected by the same keys cannot be read (verify lists them):\n  "
+                    + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
+                    + "\nRestore the missing key (or delete those objects if they are garbage), then run reencrypt again.");
+        }
         if (removed.isEmpty()) {
-            return finishWithoutRetiring(latest, running, done, scan.unreadableCount() > 0
-                    ? "no old key retired: " + scan.unreadableCount() + " value(s) of the same resources are unreadable "
-                    + "(verify lists them)" : "no old key to retire");
+            return finishWithoutRetiring(latest, running, done, "every old key is still used by a stored value: none retired");
         }
         RotationState next = new RotationState(Stage.REENCRYPT_FINISHED,
                 Rotation.withKeys(config, new KeyList(kept)), Optional.empty());
         Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), next, retired));
-        node.writeNodeFile(saved.rotation().config());
+        node.writeNodeFile(saved, true);
         store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired " + removed).toJson());
         return "retired " + String.join(", ", removed) + " (no stored value uses them; kept wrapped in the cluster state "
                 + "to read values restored from old snapshots); stage reencrypt_finished: restart every kube-apiserver";
@@ -212,6 +259,7 @@ public final class Reencryption {
     public ScanResult verify() {
         Snapshot current = state.read().orElseThrow(() -> new CommandRefused("there is no rotation state in "
                 + state.describe() + ": run enable first"));
+        requireKubernetesData();
         try (ProgressReport progress = ProgressReport.start("verify", 0, progressOut)) {
             return Scan.run(store.datastore(), targets(current), PassSettings.defaults().pageSize(),
                     PassSettings.defaults().timeout(), progress::update);

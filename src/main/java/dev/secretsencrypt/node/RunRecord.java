@@ -15,7 +15,7 @@ import java.util.Optional;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunRecord(String status, String from, boolean skip, String node, String startedAt, String message,
-                        Checkpoint checkpoint) {
+                        Checkpoint checkpoint, String configHash) {
     public static final String REQUESTED = "requested";
     public static final String RUNNING = "running";
     public static final String FAILED = "failed";
@@ -29,7 +29,20 @@ public record RunRecord(String status, String from, boolean skip, String node, S
     }
 
     RunRecord with(String nextStatus, Checkpoint next, String nextMessage) {
-        return new RunRecord(nextStatus, from, skip, node, startedAt, nextMessage, next);
+        return new RunRecord(nextStatus, from, skip, node, startedAt, nextMessage, next, configHash);
+    }
+
+    RunRecord withSkip(boolean nextSkip) {
+        return new RunRecord(status, from, nextSkip, node, startedAt, message, checkpoint, configHash);
+    }
+
+    RunRecord byNode(String nextNode) {
+        return new RunRecord(status, from, skip, nextNode, startedAt, message, checkpoint, configHash);
+    }
+
+    /** Only a requested or interrupted run of this very config is continued; anything else starts afresh, which is safe. */
+    boolean resumes(String currentConfigHash) {
+        return (REQUESTED.equals(status) || RUNNING.equals(status)) && currentConfigHash.equals(configHash);
     }
 
     byte[] toJson() {

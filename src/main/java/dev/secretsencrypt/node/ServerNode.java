@@ -3,6 +3,7 @@ package dev.secretsencrypt.node;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
+import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.KmsProvider;
 import dev.secretsencrypt.config.Provider;
@@ -23,8 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -67,11 +70,14 @@ public final class ServerNode {
         return apply(current, s -> rules.rotate(s, force));
     }
 
-    /** Writes this node's file from the state when it differs, then reports what the file now holds. */
-    public String sync() {
+    /**
+     * Writes this node's file from the state when it differs, then reports what the file now holds. Refused when the
+     * file holds a key the cluster does not know, unless {@code force}: values written with it would become unreadable.
+     */
+    public String sync(boolean force) {
         Snapshot current = state.read().orElseThrow(() -> new CommandRefused(
                 "there is no rotation state in " + state.describe() + ": run enable first"));
-        boolean written = writeNodeFile(current.rotation().config());
+        boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
         state.report(report);
         return (written ? "wrote " : "already up to date: ") + configFile + "; reported " + nodeName + " "
@@ -134,8 +140,10 @@ public final class ServerNode {
                 && current.get().rotation().equals(changed.next());
         if (!unchanged) {
             Snapshot base = current.orElse(Snapshot.unsaved(changed.next()));
-            Snapshot saved = state.replace(base.revision(), base.with(changed.next()));
-            writeNodeFile(saved.rotation().config());
+            Snapshot next = base.with(changed.next());
+            requireNodeFileKeysKept(next, false);
+            Snapshot saved = state.replace(base.revision(), next);
+            writeNodeFile(saved, false);
         }
         return changed.summary();
     }
@@ -160,7 +168,9 @@ public final class ServerNode {
     }
 
     /** True when the file had to be (re)written; identical bytes are left alone so the mtime means something. */
-    boolean writeNodeFile(EncryptionConfig config) {
+    boolean writeNodeFile(Snapshot snapshot, boolean force) {
+        EncryptionConfig config = snapshot.rotation().config();
+        requireNodeFileKeysKept(snapshot, force);
         byte[] wanted = ConfigFiles.canonicalBytes(config);
         if (Files.exists(configFile) && Arrays.equals(readNodeFile(), wanted)) {
             return false;
@@ -173,6 +183,47 @@ public final class ServerNode {
         } catch (IOException e) {
             throw new StateUnavailable("cannot write " + configFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Every key in this node's current file is in the new config or kept as retired: otherwise the values this server's
+     * apiserver wrote with it (a server set up apart, say) would become unreadable when the file is replaced.
+     */
+    private void requireNodeFileKeysKept(Snapshot next, boolean force) {
+        if (force || !Files.exists(configFile)) {
+            return;
+        }
+        EncryptionConfig onDisk;
+        try {
+            onDisk = ConfigFiles.read(configFile);
+        } catch (InvalidConfig e) {
+            return; // an unreadable file gives kube-apiserver no key to lose; replacing it is the repair
+        }
+        Set<String> known = new HashSet<>(keysOf(next.rotation().config()));
+        next.retiredKeys().forEach(k -> known.add(identity(k.type(), k.key())));
+        List<String> lost = keysOf(onDisk).stream().filter(k -> !known.contains(k))
+                .map(k -> k.substring(0, k.indexOf('\n'))).distinct().toList();
+        if (!lost.isEmpty()) {
+            throw new CommandRefused(configFile + " holds key(s) the cluster state does not: " + String.join(", ", lost)
+                    + ". Replacing the file would make the values this server wrote with them unreadable. If no value was "
+                    + "ever written with them, run sync -f; otherwise keep this file and reconcile the keys first "
+                    + "(verify counts the stored values per key); nothing was changed");
+        }
+    }
+
+    /** {@code aescbc/name} and the secret, so a same-named key with another secret counts as a different key. */
+    private static List<String> keysOf(EncryptionConfig config) {
+        List<String> out = new ArrayList<>();
+        config.resources().forEach(rule -> rule.providers().forEach(p -> {
+            if (p instanceof KeyedProvider k) {
+                k.keys().forEach(key -> out.add(identity(k.type(), key)));
+            }
+        }));
+        return out;
+    }
+
+    private static String identity(ProviderType type, Key key) {
+        return type.field() + "/" + key.name() + "\n" + key.secret();
     }
 
     private byte[] readNodeFile() {
@@ -197,11 +248,5 @@ public final class ServerNode {
             first = false;
         }
         return rows;
-    }
-
-    /** The provider type of this name on the command line, or a usage message listing the choices. */
-    public static ProviderType providerType(String field) {
-        return ProviderType.byField(field).orElseThrow(() -> new CommandRefused("unknown provider \"" + field
-                + "\": use one of aescbc, aesgcm, secretbox"));
     }
 }

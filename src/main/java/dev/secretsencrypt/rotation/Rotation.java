@@ -41,6 +41,10 @@ public final class Rotation {
                     Optional.empty()), "created " + type.field() + " key " + type.keyNameBase() + " and enabled encryption");
         }
         RotationState s = current.get();
+        Optional<Outcome> uncovered = noSecretsRule(s);
+        if (uncovered.isPresent()) {
+            return uncovered.get();
+        }
         KeyList keys = keysOf(s.config());
         KeyList next = keys.withIdentityLast();
         String summary = "enabled encryption";
@@ -60,6 +64,10 @@ public final class Rotation {
             return new Outcome.Refused("encryption is not configured here: there is nothing to disable");
         }
         RotationState s = current.get();
+        Optional<Outcome> uncovered = noSecretsRule(s);
+        if (uncovered.isPresent()) {
+            return uncovered.get();
+        }
         KeyList keys = keysOf(s.config());
         if (!keys.isEnabled()) {
             return new Outcome.Changed(s, "encryption is already disabled");
@@ -76,6 +84,10 @@ public final class Rotation {
             return notConfigured("prepare");
         }
         RotationState s = current.get();
+        Optional<Outcome> uncovered = noSecretsRule(s);
+        if (uncovered.isPresent()) {
+            return uncovered.get();
+        }
         if (!force && !s.stage().isRestingPoint()) {
             return wrongStage("prepare", s.stage(), "start or reencrypt_finished",
                     "finish the rotation in progress first (status shows where it stands)");
@@ -102,6 +114,10 @@ public final class Rotation {
             return notConfigured("rotate");
         }
         RotationState s = current.get();
+        Optional<Outcome> uncovered = noSecretsRule(s);
+        if (uncovered.isPresent()) {
+            return uncovered.get();
+        }
         if (!force && s.stage() != Stage.PREPARE) {
             return wrongStage("rotate", s.stage(), "prepare", "run prepare first");
         }
@@ -147,6 +163,13 @@ public final class Rotation {
             name = base + "-" + i;
         }
         return name;
+    }
+
+    /** A config whose rules do not cover Secrets has no keys of theirs to change. */
+    private static Optional<Outcome> noSecretsRule(RotationState s) {
+        return s.config().secretsRule().isPresent() ? Optional.empty() : Optional.of(new Outcome.Refused(
+                "no rule of the encryption config covers secrets (resources: secrets, \"*.\" or \"*.*\"): "
+                        + "kube-apiserver stores Secrets unencrypted; add such a rule to the file, then run enable"));
     }
 
     private static Outcome notConfigured(String command) {

@@ -176,6 +176,12 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     }
 
     @Override
+    public long count(String keyPrefix) {
+        return await(kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withCountOnly(true).build()),
+                "count the stored values").getCount();
+    }
+
+    @Override
     public Optional<String> owner() {
         GetResponse got = await(kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
         return got.getKvs().stream().findFirst().map(k -> k.getValue().toString(StandardCharsets.UTF_8));
@@ -195,7 +201,8 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
                     .map(k -> k.getValue().toString(StandardCharsets.UTF_8)).orElse("another node");
             throw new AlreadyRunning(holder);
         }
-        return new LeaseOwnership(leases, lease, () -> await(kv.delete(ownerKey), "release the re-encryption"));
+        // revoking our lease deletes the owner key only while it is still ours: a successor's claim survives
+        return new LeaseOwnership(leases, lease);
     }
 
     @Override

@@ -11,14 +11,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class LeaseOwnership implements Ownership {
     private final Lease leases;
     private final long lease;
-    private final Runnable release;
     private final AtomicBoolean lost = new AtomicBoolean();
     private final CloseableClient keepAlive;
 
-    LeaseOwnership(Lease leases, long lease, Runnable release) {
+    LeaseOwnership(Lease leases, long lease) {
         this.leases = leases;
         this.lease = lease;
-        this.release = release;
         this.keepAlive = leases.keepAlive(lease, new StreamObserver<>() {
             @Override
             public void onNext(LeaseKeepAliveResponse response) {
@@ -48,13 +46,9 @@ final class LeaseOwnership implements Ownership {
     public void close() {
         keepAlive.close();
         try {
-            release.run();
-        } finally {
-            try {
-                leases.revoke(lease).get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                // the lease then simply expires within its TTL
-            }
+            leases.revoke(lease).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // the lease then simply expires within its TTL, and the owner key with it
         }
     }
 }

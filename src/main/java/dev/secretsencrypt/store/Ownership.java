@@ -5,7 +5,7 @@ public interface Ownership extends AutoCloseable {
     /** True once the lease could not be kept alive: another node may take over, so this one must stop. */
     boolean lost();
 
-    /** Releases the claim now (deletes the owner key, revokes the lease). */
+    /** Releases the claim now: revokes the lease, which deletes the owner key while it is still ours. */
     @Override
     void close();
 }

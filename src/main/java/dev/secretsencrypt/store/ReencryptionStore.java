@@ -9,6 +9,9 @@ public interface ReencryptionStore {
     /** The etcd that holds the Secrets (and this tool's state). */
     KV datastore();
 
+    /** How many keys etcd holds under {@code prefix}. */
+    long count(String prefix);
+
     /** Which node holds the re-encryption lease now, if any. */
     Optional<String> owner();
 

@@ -36,6 +36,8 @@ public final class SeedSecrets {
         Random random = new Random(n);
         try (Client client = Client.builder().endpoints(args[0].split(",")).build()) {
             KV kv = client.getKVClient();
+            kv.put(ByteSequence.from(prefix + "/namespaces/default", StandardCharsets.UTF_8),
+                    ByteSequence.from("k8s\0namespace default", StandardCharsets.ISO_8859_1)).get(30, TimeUnit.SECONDS);
             List<Op> batch = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 String key = String.format("%s/secrets/team-%02d/secret-%06d", prefix, i % 40, i);

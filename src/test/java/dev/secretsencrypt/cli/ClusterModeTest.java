@@ -87,14 +87,30 @@ class ClusterModeTest {
     @Test
     void enableAdoptsThisNodesExistingConfigWhenTheClusterHasNoState() throws Exception {
         Files.createDirectories(dataDir("node-1"));
-        Files.copy(Path.of("testdata/encryption-configs/upstream/valid-configs/aes/aes-cbc-multiple-keys.json"),
-                configFile("node-1"));
+        // the upstream file's rule covers the resource "ignored"; here it covers Secrets, as a real cluster's would
+        Files.writeString(configFile("node-1"), Files.readString(Path.of(
+                "testdata/encryption-configs/upstream/valid-configs/aes/aes-cbc-multiple-keys.json")).replace("ignored", "secrets"));
         ok(on("node-1", "enable"));
         ok(on("node-2", "sync"));
         List<Key> keys = ConfigFiles.read(configFile("node-2")).resources().get(0).providers().stream()
                 .flatMap(p -> ((KeyedProvider) p).keys().stream()).toList();
         assertEquals(List.of("A", "B"), keys.stream().map(Key::name).toList());
         assertEquals("Owq7A4JrJpSjrvH8kXkvl4JmOLzvZ6j9BcGRkR8OPQ4=", keys.get(0).secret());
+    }
+
+    @Test
+    void syncNeverSilentlyDropsAKeyThisServersOwnFileHolds() throws Exception {
+        ok(on("node-1", "enable"));
+        Files.createDirectories(dataDir("node-2"));
+        Files.copy(Path.of("testdata/encryption-configs/upstream/valid-configs/aes/aes-cbc-multiple-keys.json"),
+                configFile("node-2"));
+        byte[] own = Files.readAllBytes(configFile("node-2"));
+        Cli.Result refused = on("node-2", "sync");
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("holds key(s) the cluster state does not: aescbc/A, aescbc/B"), refused.err());
+        assertArrayEquals(own, Files.readAllBytes(configFile("node-2")), "the file is left as it was");
+        ok(on("node-2", "sync", "-f"));
+        assertTrue(on("node-2", "status").out().contains("node-2  start-"));
     }
 
     @Test

@@ -209,9 +209,9 @@ class LocalRotationTest {
     }
 
     @Test
-    void anUnknownProviderIsRefusedAndNothingIsCreated() {
+    void anUnknownProviderIsAUsageErrorAndNothingIsCreated() {
         Cli.Result r = run("enable", "--provider", "rot13");
-        assertEquals(1, r.exitCode());
+        assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("use one of aescbc, aesgcm, secretbox"), r.err());
         assertFalse(Files.exists(configFile()));
     }

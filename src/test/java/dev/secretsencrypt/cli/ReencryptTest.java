@@ -42,6 +42,9 @@ class ReencryptTest {
         etcdPrefix = "/reg-" + run;
         statePrefix = "/se-" + run + "/";
         Files.writeString(tmp.resolve("token"), "token-" + run);
+        // every kube-apiserver stores its namespaces; reencrypt refuses a prefix without them
+        etcd.client().getKVClient().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
     }
 
     List<String> common() {
@@ -86,13 +89,19 @@ class ReencryptTest {
         return plain;
     }
 
+    /** Every stored Secret, by etcd key. */
     Map<String, byte[]> stored() throws Exception {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        for (KeyValue kv : kv().get(ByteSequence.from(etcdPrefix + "/", StandardCharsets.UTF_8),
+        for (KeyValue kv : kv().get(ByteSequence.from(etcdPrefix + "/secrets/", StandardCharsets.UTF_8),
                 GetOption.builder().isPrefix(true).build()).get(10, TimeUnit.SECONDS).getKvs()) {
             out.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes());
         }
         return out;
+    }
+
+    byte[] storedValue(String key) throws Exception {
+        return kv().get(ByteSequence.from(key, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().get(0)
+                .getValue().getBytes();
     }
 
     void prepareAndRotate() {
@@ -236,14 +245,54 @@ class ReencryptTest {
 
         Cli.Result secretsOnly = se("reencrypt", "--resources", "secrets");
         assertEquals(0, secretsOnly.exitCode(), secretsOnly.all());
-        assertTrue(secretsOnly.out().contains("no old key to retire"), secretsOnly.out());
+        assertTrue(secretsOnly.out().contains("every old key is still used by a stored value: none retired"),
+                secretsOnly.out());
         ok(se("sync"));
-        assertArrayEquals(configmapPlain, chainOfThisNode().open(stored().get(configmap), k).plaintext(),
+        assertArrayEquals(configmapPlain, chainOfThisNode().open(storedValue(configmap), k).plaintext(),
                 "the configmap is still readable with the kept key");
 
         Cli.Result everything = se("reencrypt", "-f");
         assertEquals(0, everything.exitCode(), everything.all());
         assertTrue(everything.out().contains("retired aescbc/old"), everything.out());
+    }
+
+    @Test
+    void aWrongEtcdPrefixIsRefusedBeforeAnythingChangesAndRetiresNothing() throws Exception {
+        ok(se("enable"));
+        seed(10);
+        prepareAndRotate();
+        List<String> args = new ArrayList<>(List.of("reencrypt"));
+        args.addAll(common());
+        args.set(args.indexOf(etcdPrefix), "/typo");
+        Cli.Result r = cli.run(args.toArray(String[]::new));
+        assertEquals(1, r.exitCode(), r.all());
+        assertTrue(r.err().contains("no kube-apiserver data under /typo"), r.err());
+        assertTrue(se("status").out().contains("Current Rotation Stage: rotate"));
+        assertEquals(2, se("status").out().lines().filter(l -> l.contains("AES-CBC")).count());
+    }
+
+    @Test
+    void aResourceTypoIsRefusedAndTheStageStaysWhereItWas() throws Exception {
+        ok(se("enable"));
+        prepareAndRotate();
+        Cli.Result r = se("reencrypt", "--resources", "secretz");
+        assertEquals(1, r.exitCode(), r.all());
+        assertTrue(r.err().contains("secretz"), r.err());
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: rotate"), status.out());
+        assertFalse(status.out().contains("Reencryption:"), status.out());
+    }
+
+    @Test
+    void skipGivenWhenPickingUpARequestIsHonoured() throws Exception {
+        ok(se("enable"));
+        seed(10);
+        prepareAndRotate();
+        ok(se("reencrypt", "--async"));
+        Cli.Result r = se("reencrypt", "--skip");
+        assertEquals(0, r.exitCode(), r.all());
+        assertTrue(r.out().contains("no key removed (--skip)"), r.out());
+        assertEquals(2, se("status").out().lines().filter(l -> l.contains("AES-CBC")).count());
     }
 
     @Test

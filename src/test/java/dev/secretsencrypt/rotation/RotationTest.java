@@ -178,6 +178,18 @@ class RotationTest {
     }
 
     @Test
+    void theRuleForSecretsIsFoundAsKubeApiserverFindsItAndAConfigWithoutOneIsRefused() {
+        ResourceRule wildcard = new ResourceRule(List.of("*.*"), List.of(new KeyedProvider(ProviderType.AESCBC,
+                List.of(OLD))));
+        EncryptionConfig config = EncryptionConfig.of(List.of(CONFIGMAPS, wildcard));
+        assertEquals(wildcard, config.secretsRule().orElseThrow(), "configmaps' rule is not the one for Secrets");
+        RotationState uncovered = new RotationState(Stage.START, EncryptionConfig.of(List.of(CONFIGMAPS)),
+                Optional.empty());
+        assertTrue(refused(rules.prepare(Optional.of(uncovered), Optional.empty(), false)).contains("no rule"));
+        assertTrue(refused(rules.enable(Optional.of(uncovered), ProviderType.AESCBC)).contains("covers secrets"));
+    }
+
+    @Test
     void keyTextNeverShowsTheSecret() {
         assertFalse(OLD.toString().contains(OLD.secret()));
     }
