@@ -3,6 +3,7 @@ package dev.secretsencrypt.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.secretsencrypt.node.RunRecord;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.node.StatusView;
@@ -38,9 +39,7 @@ final class StatusCommand extends StateCommand {
         StringBuilder out = new StringBuilder();
         out.append("Encryption Status: ").append(v.enabled() ? "Enabled" : "Disabled").append('\n');
         out.append("Current Rotation Stage: ").append(v.stage().text()).append('\n');
-        v.reencryption().ifPresent(r -> out.append(v.stage() == Stage.REENCRYPT_REQUEST
-                ? "Reencryption: requested by " + r.node() + ", waiting for reencrypt on a server"
-                : "Reencryption: " + r.checkpoint().done() + "/" + r.checkpoint().total() + " by " + r.node()).append('\n'));
+        v.reencryption().ifPresent(r -> out.append(reencryptionLine(v.stage(), r)).append('\n'));
         out.append("Server Encryption Hashes: ").append(v.hashes().mismatch().orElse("All hashes match")).append("\n\n");
         Columns keys = new Columns().row("Active", "Key Type", "Name").row("------", "--------", "----");
         v.keys().forEach(k -> keys.row(k.active() ? " *" : "", k.type(), k.name()));
@@ -55,6 +54,17 @@ final class StatusCommand extends StateCommand {
             out.append('\n').append(nodes.render());
         }
         return out.toString().stripTrailing();
+    }
+
+    private static String reencryptionLine(Stage stage, RunRecord r) {
+        if (RunRecord.FAILED.equals(r.status()) && stage != Stage.REENCRYPT_ACTIVE) {
+            return "Reencryption: failed on " + r.node() + ": " + r.message().lines().findFirst().orElse("")
+                    + " (reencrypt printed the details; verify lists unreadable values; fix them, then run reencrypt again)";
+        }
+        if (stage == Stage.REENCRYPT_REQUEST) {
+            return "Reencryption: requested by " + r.node() + ", waiting for reencrypt on a server";
+        }
+        return "Reencryption: " + r.checkpoint().done() + "/" + r.checkpoint().total() + " by " + r.node();
     }
 
     /** K3s's fields ({@code stage, activekey, enable, hashmatch, hasherror, inactivekeys}) plus {@code nodes}. */

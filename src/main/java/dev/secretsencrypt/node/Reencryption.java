@@ -137,7 +137,7 @@ public final class Reencryption {
                     + "secrets-encrypt command ran); run status, then reencrypt again");
         }
         if (done.failed() > 0) {
-            return fail(latest, running, done, summary + "\n" + unreadableMessage(done));
+            return fail(latest, running, done, summary, unreadableMessage(done));
         }
         if (run.skip()) {
             moveTo(latest, run.fromStage());
@@ -149,17 +149,17 @@ public final class Reencryption {
                 // a server that has not loaded the rotated config may still write with a key about to be retired
                 node.requireEveryServerHasConfig(latest, "key retirement");
             } catch (CommandRefused behind) {
-                return fail(latest, running, done, summary + "\nno key retired: " + behind.getMessage());
+                return fail(latest, running, done, summary, "no key retired: " + behind.getMessage());
             }
         }
-        return summary + "\n" + retireUnusedKeys(latest, running, done);
+        return summary + "\n" + retireUnusedKeys(latest, running, done, summary);
     }
 
     /** Back to the stage the run started from, the record says why, and the command exits 1. */
-    private String fail(Snapshot latest, RunRecord running, Checkpoint done, String message) {
+    private String fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
         moveTo(latest, running.fromStage());
-        store.saveRunRecord(running.with(RunRecord.FAILED, done, message).toJson());
-        throw new CommandRefused(message);
+        store.saveRunRecord(running.with(RunRecord.FAILED, done, reason).toJson());
+        throw new CommandRefused(summary + "\n" + reason);
     }
 
     private Pass pass(List<Target> targets) {
@@ -184,7 +184,7 @@ public final class Reencryption {
     }
 
     /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
-    private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done) {
+    private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done, String summary) {
         EncryptionConfig config = latest.rotation().config();
         Optional<List<Target>> everyUser = everyResourceOfTheSecretsRule(latest);
         if (everyUser.isEmpty()) {
@@ -220,7 +220,7 @@ public final class Reencryption {
             }
         }
         if (scan.unreadableCount() > 0) {
-            return fail(latest, running, done, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
+            return fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
                     + "protected by the same keys cannot be read (verify lists them):\n  "
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
                     + "\nRestore the missing key (or delete those objects if they are garbage), then run reencrypt again.");

@@ -95,8 +95,11 @@ public final class ServerNode {
         ServerHashes hashes = stored.isPresent() ? ServerHashes.of(s.stage(), shown.get().configHash(), reports)
                 : new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports);
         KeyList keys = Rotation.keysOf(s.config());
-        Optional<RunRecord> run = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST
-                ? Reencryption.progress(state) : Optional.empty();
+        boolean underWay = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST;
+        // a failed run is shown until the next run replaces it: it says what failed and what to do
+        Optional<RunRecord> run = Reencryption.progress(state)
+                .filter(r -> underWay || RunRecord.FAILED.equals(r.status()) && r.configHash() != null
+                        && r.configHash().equals(shown.get().configHash()));
         List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
                 .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
         return new StatusView(true, keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,

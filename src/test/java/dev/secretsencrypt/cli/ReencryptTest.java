@@ -168,6 +168,8 @@ class ReencryptTest {
         assertArrayEquals(garbage, stored().get(broken));
         Cli.Result status = se("status");
         assertTrue(status.out().contains("Current Rotation Stage: rotate"), "back where it started: " + status.out());
+        assertTrue(status.out().contains("Reencryption: failed on node-1: 1 stored value(s) were left untouched"),
+                status.out());
         assertEquals(2, status.out().lines().filter(l -> l.contains("AES-CBC")).count(), status.out());
         Cli.Result verify = se("verify");
         assertEquals(1, verify.exitCode());
