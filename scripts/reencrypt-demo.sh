@@ -27,7 +27,7 @@ client=$(port); peer=$(port)
 etcd_pid=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$client/health" 2>/dev/null | grep -q true && break; sleep 0.2; done
 endpoints=http://127.0.0.1:$client
-head -c 32 /dev/urandom | base64 > "$work/token"
+head -c 32 /dev/urandom | base64 > "$work/token"; chmod 600 "$work/token"
 se() { printf '\n$ secrets-encrypt %s\n' "$*"; scripts/secrets-encrypt "$@" -d "$work/server-1" --node-name server-1 \
   --endpoints "$endpoints" --token-file "$work/token"; }
 

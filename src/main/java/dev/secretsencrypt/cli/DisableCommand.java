@@ -5,8 +5,9 @@ import dev.secretsencrypt.store.ClusterState;
 import picocli.CommandLine.Command;
 
 @Command(name = "disable", mixinStandardHelpOptions = true,
-        description = {"Writes new values as plaintext: identity moves to the front; every key stays so existing",
-                "data stays readable. Restart kube-apiserver, then run reencrypt -f --skip to decrypt stored data."})
+        description = {"Write new values as plaintext (identity moves to the front).", "",
+                "Every key stays so existing data stays readable. Restart kube-apiserver, then run reencrypt -f "
+                + "--skip to decrypt the stored data."})
 final class DisableCommand extends StateCommand {
     @Override
     String run(ServerNode node, ClusterState state) {

@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true,
-        description = {"Adds a new key as the last key of the encrypting provider: every server can read with it,",
-                "none writes with it yet. Needs stage start or reencrypt_finished. Then restart every apiserver."})
+        description = {"Add a new key that every server can read with and none writes with yet.", "",
+                "The key goes last in the encrypting provider. Needs stage start or reencrypt_finished. Then "
+                + "restart every kube-apiserver and run rotate."})
 final class PrepareCommand extends StateCommand {
     @Option(names = {"-f", "--force"}, description = "Skip the stage check (nothing else).")
     boolean force;

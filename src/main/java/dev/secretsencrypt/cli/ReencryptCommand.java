@@ -9,10 +9,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "reencrypt", mixinStandardHelpOptions = true,
-        description = {"Rewrites every stored value that is not under the active key, directly in etcd (byte-compatible",
-                "with kube-apiserver; a concurrent apiserver write wins and is retried), then retires the old keys no",
-                "stored value uses any more. Needs stage rotate and every server on the current config. An interrupted",
-                "run resumes from its checkpoint when run again."})
+        description = {"Rewrite stored values under the active key in etcd, then retire unused old keys.", "",
+                "Byte-compatible with kube-apiserver; a concurrent apiserver write wins and is retried. Needs "
+                + "stage rotate and every server on the current config. An interrupted run resumes from its "
+                + "checkpoint when run again."})
 final class ReencryptCommand extends StateCommand {
     @Option(names = {"-f", "--force"}, description = "Skip the stage and server hash checks (nothing else).")
     boolean force;

@@ -17,8 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Shows whether encryption is on, the rotation stage, whether every server loaded the current "
-                + "config, and the keys (never their secrets).")
+        description = {"Show the stage, the keys and whether every server loaded the current config.", "",
+                "Never shows a key's secret."})
 final class StatusCommand extends StateCommand {
     enum Format { text, json }
 

@@ -16,8 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Reads every stored value of the encrypted resources and counts them per key (and plaintext);",
-                "lists the values no configured or retired key can read and exits 1 if there are any. Writes nothing."})
+        description = {"Count stored values per key and list the ones no key can read.", "",
+                "Reads every stored value of the encrypted resources (writes nothing); exits 1 if any value "
+                + "cannot be read with a configured or retired key."})
 final class VerifyCommand extends StateCommand {
     @Option(names = {"-o", "--output"}, defaultValue = "text", paramLabel = "FORMAT",
             description = "text or json. Default: ${DEFAULT-VALUE}")
