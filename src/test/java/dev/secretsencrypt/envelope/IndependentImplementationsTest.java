@@ -1,5 +1,6 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.testing.ExternalTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -27,8 +28,8 @@ class IndependentImplementationsTest {
     @Test
     void javaSealedValuesDecryptWithOpensslAndPython(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is missing");
-        assumeTrue(succeeds(PYTHON, "-c", "import cryptography, nacl"), "python3-cryptography or python3-nacl missing");
-        assumeTrue(succeeds("openssl", "version"), "openssl is missing");
+        assumeTrue(ExternalTools.succeeds(PYTHON, "-c", "import cryptography, nacl"), "python3-cryptography or python3-nacl missing");
+        assumeTrue(ExternalTools.succeeds("openssl", "version"), "openssl is missing");
 
         List<VectorFile.Vector> sealed = new ArrayList<>();
         Random random = new Random(42);
@@ -56,15 +57,5 @@ class IndependentImplementationsTest {
 
         assertEquals(0, check.exitValue(), output);
         assertTrue(output.contains("checked 70 values (aescbc 30, aesgcm 30, secretbox 10), 0 failed"), output);
-    }
-
-    private static boolean succeeds(String... command) throws InterruptedException {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

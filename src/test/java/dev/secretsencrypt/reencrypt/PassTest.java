@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.testing.ExternalTools;
 import static dev.secretsencrypt.reencrypt.RotationKeys.ACTIVE_CBC;
 import static dev.secretsencrypt.reencrypt.RotationKeys.OLD_BOX_ENVELOPE;
 import static dev.secretsencrypt.reencrypt.RotationKeys.OLD_CBC_ENVELOPE;
@@ -104,7 +105,7 @@ class PassTest {
 
     @Test
     void aescbcValuesItWroteDecryptWithOpenssl(@TempDir Path dir) throws Exception {
-        assumeTrue(succeeds("openssl", "version"), "openssl is missing");
+        assumeTrue(ExternalTools.succeeds("openssl", "version"), "openssl is missing");
         Random random = new Random(7);
         Map<String, byte[]> plaintexts = new TreeMap<>();
         for (int i = 0; i < 6; i++) {
@@ -412,16 +413,6 @@ class PassTest {
                 assertTrue(later != null && (later.equals(Checkpoint.FINISHED) || later.compareTo(e.getValue()) >= 0),
                         "lastKeyDone of " + e.getKey() + " went back");
             }
-        }
-    }
-
-    static boolean succeeds(String... command) throws InterruptedException {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
         }
     }
 }
