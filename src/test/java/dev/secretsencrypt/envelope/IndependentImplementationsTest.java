@@ -1,12 +1,12 @@
 package dev.secretsencrypt.envelope;
 
-import dev.secretsencrypt.testing.ExternalTools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.testing.ExternalTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package dev.secretsencrypt.reencrypt;
 
-import dev.secretsencrypt.testing.ExternalTools;
 import static dev.secretsencrypt.reencrypt.RotationKeys.ACTIVE_CBC;
 import static dev.secretsencrypt.reencrypt.RotationKeys.OLD_BOX_ENVELOPE;
 import static dev.secretsencrypt.reencrypt.RotationKeys.OLD_CBC_ENVELOPE;
@@ -23,6 +22,7 @@ import dev.secretsencrypt.envelope.Envelopes;
 import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.ExternalTools;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
