@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.testing.ExternalTools;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
