@@ -4,11 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,6 +109,51 @@ class HaRotationTest {
         assertTrue(status.out().contains("All hashes match"), status.out());
         assertEquals(3, status.out().lines().filter(l -> l.matches("node-\\d  rotate-[0-9a-f]{64}")).count(),
                 status.out());
+    }
+
+    @Test
+    void reencryptionFromOneServerLeavesEveryServerWithTheSameFileAndNoOldKey() throws Exception {
+        KV kv = etcd.client().getKVClient();
+        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        assertEquals(0, on("node-1", "enable").exitCode());
+        syncEveryServer();
+        Envelope old = ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();
+        Map<String, byte[]> plain = new HashMap<>();
+        for (int i = 0; i < 200; i++) {
+            String key = "/registry/secrets/ns/s-" + i;
+            byte[] value = ("k8s\0secret-" + i).getBytes(StandardCharsets.ISO_8859_1);
+            plain.put(key, value);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            kv.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k))).get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        syncEveryServer();
+        assertEquals(0, on("node-1", "rotate").exitCode());
+        Cli.Result early = on("node-2", "reencrypt");
+        assertEquals(1, early.exitCode(), "node-2 and node-3 have not loaded the rotated config yet");
+        syncEveryServer();
+        Cli.Result run = on("node-2", "reencrypt");
+        assertEquals(0, run.exitCode(), run.all());
+        assertTrue(run.out().contains("retired aescbc/aescbckey"), run.out());
+        syncEveryServer();
+        byte[] first = Files.readAllBytes(file("node-1"));
+        for (String node : NODES) {
+            assertArrayEquals(first, Files.readAllBytes(file(node)), node + " has another file");
+        }
+        ProviderChain now = ProviderChain.of(ConfigFiles.read(file("node-3")).secretsRule().orElseThrow().providers());
+        assertEquals(1, now.readOrder().stream().filter(e -> e.description().startsWith("aescbc/")).count(),
+                "only the new key is left in the file");
+        try (Client third = etcd.clientFor(2)) { // read back through another member than the writer's
+            for (Map.Entry<String, byte[]> e : plain.entrySet()) {
+                byte[] k = e.getKey().getBytes(StandardCharsets.UTF_8);
+                byte[] stored = third.getKVClient().get(ByteSequence.from(k)).get(10, TimeUnit.SECONDS)
+                        .getKvs().get(0).getValue().getBytes();
+                assertArrayEquals(e.getValue(), now.open(stored, k).plaintext(), e.getKey());
+            }
+        }
+        Cli.Result verify = on("node-3", "verify");
+        assertEquals(0, verify.exitCode(), verify.all());
     }
 
     @Test
