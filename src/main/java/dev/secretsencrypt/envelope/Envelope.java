@@ -18,4 +18,12 @@ public interface Envelope {
 
     /** For operator output: {@code aescbc/aescbckey}, {@code identity}. Never key material. */
     String description();
+
+    /**
+     * False when a wrong key can still "open" a value (aescbc: about 1 in 256 wrong keys yields valid padding), so a
+     * success proves nothing while another key's prefix also matches.
+     */
+    default boolean authenticated() {
+        return true;
+    }
 }

@@ -69,20 +69,45 @@ public final class ProviderChain {
         Objects.requireNonNull(stored, "stored");
         Objects.requireNonNull(etcdKey, "etcdKey");
         UnreadableValue last = null;
-        for (Envelope envelope : readOrder) {
+        for (int i = 0; i < readOrder.size(); i++) {
+            Envelope envelope = readOrder.get(i);
             if (!matches(envelope, stored)) {
                 continue;
             }
+            byte[] plaintext;
             try {
-                byte[] plaintext = envelope.open(stored, etcdKey);
-                return new Opened(plaintext, envelope, envelope != writer);
+                plaintext = envelope.open(stored, etcdKey);
             } catch (UnreadableValue failed) {
                 // Never short-circuit on a prefix match: aescbc keys "A" and "A:B" both match a value written
                 // by "A:B", and only the later candidate can read it.
                 last = failed;
+                continue;
             }
+            if (!envelope.authenticated()) {
+                requireNoOtherOpener(stored, etcdKey, envelope, i + 1);
+            }
+            return new Opened(plaintext, envelope, envelope != writer);
         }
         throw last != null ? last : new UnreadableValue(etcdKey, Prefixes.unmatched(stored));
+    }
+
+    /**
+     * An unauthenticated success is trusted only when no later candidate also opens the value: with aescbc keys "A"
+     * and "A:B", key "A" yields garbage with valid padding for about 1 value in 256 written by "A:B". Rewriting that
+     * garbage would destroy the Secret, so an ambiguous value is unreadable and left as it is.
+     */
+    private void requireNoOtherOpener(byte[] stored, byte[] etcdKey, Envelope first, int from) throws UnreadableValue {
+        for (Envelope other : readOrder.subList(from, readOrder.size())) {
+            if (matches(other, stored)) {
+                try {
+                    other.open(stored, etcdKey);
+                } catch (UnreadableValue expected) {
+                    continue;
+                }
+                throw new UnreadableValue(etcdKey, "ambiguous: both " + first.description() + " and " + other.description()
+                        + " open it (their key names overlap), so neither can be trusted; it is left as it is");
+            }
+        }
     }
 
     /** Identity takes anything not marked {@code k8s:enc:}, so it is never even tried on ciphertext. */

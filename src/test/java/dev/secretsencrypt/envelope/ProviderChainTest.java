@@ -131,4 +131,35 @@ class ProviderChainTest {
     private static ProviderChain chain(Provider... providers) {
         return ProviderChain.of(List.of(providers));
     }
+
+    @Test
+    void aValueTwoOverlappingAescbcKeysBothOpenIsUnreadableNeverGarbage() throws Exception {
+        Key shortName = Key.generate("a", new byte[32]);
+        byte[] other = new byte[32];
+        other[0] = 1;
+        Key longName = Key.generate("a:bcdefghijklmnop", other); // the suffix is one AES block long
+        ProviderChain chain = ProviderChain.of(List.of(new KeyedProvider(ProviderType.AESCBC, List.of(shortName, longName))));
+        Envelope writer = Envelopes.of(ProviderType.AESCBC, longName);
+        byte[] etcdKey = "/registry/secrets/ns/s".getBytes(StandardCharsets.UTF_8);
+        byte[] plaintext = "k8s\0the real secret".getBytes(StandardCharsets.ISO_8859_1);
+        int ambiguous = 0;
+        for (int i = 0; i < 4000; i++) {
+            byte[] stored = writer.seal(plaintext, etcdKey);
+            boolean shortKeyOpensIt;
+            try {
+                Envelopes.of(ProviderType.AESCBC, shortName).open(stored, etcdKey);
+                shortKeyOpensIt = true;
+            } catch (UnreadableValue e) {
+                shortKeyOpensIt = false;
+            }
+            if (shortKeyOpensIt) {
+                ambiguous++;
+                UnreadableValue e = assertThrows(UnreadableValue.class, () -> chain.open(stored, etcdKey));
+                assertTrue(e.getMessage().contains("ambiguous"), e.getMessage());
+            } else {
+                assertArrayEquals(plaintext, chain.open(stored, etcdKey).plaintext());
+            }
+        }
+        assertTrue(ambiguous > 0, "4000 values should include some the wrong key 'opens' (about 1 in 256)");
+    }
 }
