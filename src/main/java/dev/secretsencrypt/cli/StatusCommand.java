@@ -57,9 +57,9 @@ final class StatusCommand extends StateCommand {
     }
 
     private static String reencryptionLine(Stage stage, RunRecord r) {
-        if (RunRecord.FAILED.equals(r.status()) && stage != Stage.REENCRYPT_ACTIVE) {
+        if (RunRecord.FAILED.equals(r.status())) {
             return "Reencryption: failed on " + r.node() + ": " + r.message().lines().findFirst().orElse("")
-                    + " (reencrypt printed the details; verify lists unreadable values; fix them, then run reencrypt again)";
+                    + " (reencrypt printed the details; run it again once that is resolved)";
         }
         if (stage == Stage.REENCRYPT_REQUEST) {
             return "Reencryption: requested by " + r.node() + ", waiting for reencrypt on a server";

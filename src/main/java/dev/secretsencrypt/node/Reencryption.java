@@ -42,6 +42,8 @@ public final class Reencryption {
     public static final Duration OWNER_LEASE = Duration.ofSeconds(20);
     private static final Set<Stage> STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
     private static final int LISTED_UNREADABLE = 20;
+    private static final String WHAT_TO_DO = "Restore the key that wrote them (a value a KMS plugin encrypted needs that "
+            + "plugin: rewrite it through the API server); delete an object only if it is garbage; then run reencrypt again.";
 
     private final ServerNode node;
     private final ClusterState state;
@@ -58,10 +60,20 @@ public final class Reencryption {
         this.state = state;
         this.store = requireDatastore(state);
         this.nodeName = nodeName;
-        this.etcdPrefix = etcdPrefix;
+        this.etcdPrefix = normalized(etcdPrefix);
         this.resources = resources;
         this.progressOut = progressOut;
         this.clock = clock;
+    }
+
+    /** As kube-apiserver reads its --etcd-prefix: {@code registry}, {@code /registry/} and {@code /registry} are one. */
+    static String normalized(String etcdPrefix) {
+        String trimmed = etcdPrefix.replaceAll("^/+|/+$", "");
+        if (trimmed.isEmpty()) {
+            throw new CommandRefused("--etcd-prefix \"" + etcdPrefix + "\" names no prefix: give kube-apiserver's "
+                    + "--etcd-prefix (default /registry)");
+        }
+        return "/" + trimmed;
     }
 
     static ReencryptionStore requireDatastore(ClusterState state) {
@@ -88,6 +100,10 @@ public final class Reencryption {
         }
         if (!force) {
             node.requireEveryServerHasConfig(current, "reencrypt");
+        }
+        if (current.rotation().config().secretsRule().isEmpty()) {
+            throw new CommandRefused("no rule of the encryption config covers secrets, so there are no keys to "
+                    + "re-encrypt from: add one (resources: [secrets]) with enable, then run reencrypt");
         }
         // every refusal comes before the first change: a refused reencrypt leaves the stage where it was
         List<Target> targets = targets(current);
@@ -147,7 +163,7 @@ public final class Reencryption {
         if (!force) {
             try {
                 // a server that has not loaded the rotated config may still write with a key about to be retired
-                node.requireEveryServerHasConfig(latest, "key retirement");
+                node.requireEveryServerHasConfig(latest, "reencrypt");
             } catch (CommandRefused behind) {
                 return fail(latest, running, done, summary, "no key retired: " + behind.getMessage());
             }
@@ -223,7 +239,7 @@ public final class Reencryption {
             return fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
                     + "protected by the same keys cannot be read (verify lists them):\n  "
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
-                    + "\nRestore the missing key (or delete those objects if they are garbage), then run reencrypt again.");
+                    + "\n" + WHAT_TO_DO);
         }
         if (removed.isEmpty()) {
             return finishWithoutRetiring(latest, running, done, "every old key is still used by a stored value: none retired");
@@ -231,7 +247,7 @@ public final class Reencryption {
         RotationState next = new RotationState(Stage.REENCRYPT_FINISHED,
                 Rotation.withKeys(config, new KeyList(kept)), Optional.empty());
         Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), next, retired));
-        node.writeNodeFile(saved, true);
+        node.writeNodeFile(saved, false);
         store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired " + removed).toJson());
         return "retired " + String.join(", ", removed) + " (no stored value uses them; kept wrapped in the cluster state "
                 + "to read values restored from old snapshots); stage reencrypt_finished: restart every kube-apiserver";
@@ -298,6 +314,6 @@ public final class Reencryption {
                 + (c.unreadable().size() > listed.size() ? "\n  … (" + (c.unreadable().size() - listed.size())
                 + " more; verify lists them)" : "")
                 + (others > 0 ? "\n" + others + " value(s) kept changing or grew too large for etcd (warnings above)" : "")
-                + "\nRestore the missing key (or delete those objects if they are garbage), then run reencrypt again.";
+                + "\n" + WHAT_TO_DO;
     }
 }

@@ -24,11 +24,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * The use cases of one server node: read the state, apply a rotation rule, store the result with a
@@ -50,7 +52,7 @@ public final class ServerNode {
     /** Adopts this node's existing, valid encryption-config.json when nothing is stored yet. */
     public String enable(ProviderType type) {
         Optional<Snapshot> current = state.read().or(this::adoptNodeFile);
-        return apply(current, s -> rules.enable(s, type));
+        return apply(current, s -> rules.enable(s, type, retiredNames(current)));
     }
 
     public String disable() {
@@ -58,7 +60,13 @@ public final class ServerNode {
     }
 
     public String prepare(Optional<ProviderType> type, boolean force) {
-        return apply(state.read(), s -> rules.prepare(s, type, force));
+        Optional<Snapshot> current = state.read();
+        return apply(current, s -> rules.prepare(s, type, force, retiredNames(current)));
+    }
+
+    /** A new key never takes a retired key's name: restored values under that name must stay readable. */
+    private static Set<String> retiredNames(Optional<Snapshot> s) {
+        return s.map(x -> x.retiredKeys().stream().map(k -> k.key().name()).collect(Collectors.toSet())).orElse(Set.of());
     }
 
     /** Refused until every server reports the prepared config, so no server writes with a key others lack. */
@@ -207,26 +215,35 @@ public final class ServerNode {
         List<String> lost = keysOf(onDisk).stream().filter(k -> !known.contains(k))
                 .map(k -> k.substring(0, k.indexOf('\n'))).distinct().toList();
         if (!lost.isEmpty()) {
-            throw new CommandRefused(configFile + " holds key(s) the cluster state does not: " + String.join(", ", lost)
-                    + ". Replacing the file would make the values this server wrote with them unreadable. If no value was "
-                    + "ever written with them, run sync -f; otherwise keep this file and reconcile the keys first "
-                    + "(verify counts the stored values per key); nothing was changed");
+            throw new CommandRefused(configFile + " holds key(s) or provider(s) the cluster state does not: "
+                    + String.join(", ", lost) + ". Replacing the file would make the values this server wrote with them "
+                    + "unreadable. If no value was ever written with them, run sync -f; if etcd was restored from an older "
+                    + "snapshot, restore the state to match; otherwise keep this file and reconcile first (verify counts "
+                    + "the stored values per key); nothing was changed");
         }
     }
 
-    /** {@code aescbc/name} and the secret, so a same-named key with another secret counts as a different key. */
+    /**
+     * Every provider entry that can read stored data: a key as type, name and decoded secret (so a same-named key with
+     * another secret is another key, and base64 line-wrapping is not); a KMS provider by version, name and endpoint;
+     * identity, which reads the plaintext values.
+     */
     private static List<String> keysOf(EncryptionConfig config) {
         List<String> out = new ArrayList<>();
         config.resources().forEach(rule -> rule.providers().forEach(p -> {
             if (p instanceof KeyedProvider k) {
                 k.keys().forEach(key -> out.add(identity(k.type(), key)));
+            } else if (p instanceof KmsProvider kms) {
+                out.add("kms" + kms.effectiveApiVersion() + "/" + kms.name() + "\n" + kms.endpoint());
+            } else {
+                out.add("identity\n");
             }
         }));
         return out;
     }
 
     private static String identity(ProviderType type, Key key) {
-        return type.field() + "/" + key.name() + "\n" + key.secret();
+        return type.field() + "/" + key.name() + "\n" + Base64.getEncoder().encodeToString(key.secretBytes());
     }
 
     private byte[] readNodeFile() {

@@ -13,6 +13,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The rotation rules: pure functions from a state to a new state or a refusal. No file, no socket, no clock
@@ -33,12 +34,13 @@ public final class Rotation {
      * Turns encryption on. With no state, a new config {@code [<type>{<type>key}, identity]}; otherwise identity
      * moves to the end and a key is created only when the rule has none, so existing data stays readable.
      */
-    public Outcome enable(Optional<RotationState> current, ProviderType type) {
+    public Outcome enable(Optional<RotationState> current, ProviderType type, Set<String> reservedNames) {
         if (current.isEmpty()) {
+            String name = uniqueName(new KeyList(List.of()), type.keyNameBase(), reservedNames);
             ResourceRule rule = new ResourceRule(List.of("secrets"),
-                    List.of(new KeyedProvider(type, List.of(newKey(type.keyNameBase()))), new IdentityProvider()));
+                    List.of(new KeyedProvider(type, List.of(newKey(name))), new IdentityProvider()));
             return new Outcome.Changed(new RotationState(Stage.START, EncryptionConfig.of(List.of(rule)),
-                    Optional.empty()), "created " + type.field() + " key " + type.keyNameBase() + " and enabled encryption");
+                    Optional.empty()), "created " + type.field() + " key " + name + " and enabled encryption");
         }
         RotationState s = current.get();
         Optional<Outcome> uncovered = noSecretsRule(s);
@@ -49,7 +51,7 @@ public final class Rotation {
         KeyList next = keys.withIdentityLast();
         String summary = "enabled encryption";
         if (next.firstKeyed().isEmpty() && next.kmsInCharge().isEmpty()) {
-            next = next.withNewProviderFirst(type, newKey(uniqueName(next, type.keyNameBase())));
+            next = next.withNewProviderFirst(type, newKey(uniqueName(next, type.keyNameBase(), reservedNames)));
             summary = "created " + type.field() + " key and enabled encryption";
         }
         if (next.equals(keys)) {
@@ -79,7 +81,8 @@ public final class Rotation {
      * Adds a new key that every server can read with and none writes with yet. {@code type} empty means the
      * type of the key that writes now, so an aesgcm cluster is not silently switched to aescbc.
      */
-    public Outcome prepare(Optional<RotationState> current, Optional<ProviderType> type, boolean force) {
+    public Outcome prepare(Optional<RotationState> current, Optional<ProviderType> type, boolean force,
+                          Set<String> reservedNames) {
         if (current.isEmpty()) {
             return notConfigured("prepare");
         }
@@ -99,7 +102,7 @@ public final class Rotation {
         ProviderType chosen = type.orElse(keys.firstKeyed().map(KeyedProvider::type).orElse(ProviderType.AESCBC));
         String name = chosen.keyNameBase() + "-" + DateTimeFormatter.ISO_INSTANT.format(
                 clock.instant().truncatedTo(ChronoUnit.SECONDS));
-        if (keys.containsKeyNamed(name)) {
+        if (keys.containsKeyNamed(name) || reservedNames.contains(name)) {
             return new Outcome.Refused("a key named " + name + " already exists: wait a second and run prepare again");
         }
         KeyRef added = new KeyRef(chosen, name);
@@ -157,9 +160,9 @@ public final class Rotation {
         return Key.generate(name, secret);
     }
 
-    private static String uniqueName(KeyList keys, String base) {
+    private static String uniqueName(KeyList keys, String base, Set<String> reservedNames) {
         String name = base;
-        for (int i = 2; keys.containsKeyNamed(name); i++) {
+        for (int i = 2; keys.containsKeyNamed(name) || reservedNames.contains(name); i++) {
             name = base + "-" + i;
         }
         return name;

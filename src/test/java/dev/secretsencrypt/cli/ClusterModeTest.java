@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.KmsProvider;
+import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -107,10 +111,25 @@ class ClusterModeTest {
         byte[] own = Files.readAllBytes(configFile("node-2"));
         Cli.Result refused = on("node-2", "sync");
         assertEquals(1, refused.exitCode());
-        assertTrue(refused.err().contains("holds key(s) the cluster state does not: aescbc/A, aescbc/B"), refused.err());
+        assertTrue(refused.err().contains("holds key(s) or provider(s) the cluster state does not: aescbc/A, aescbc/B"), refused.err());
         assertArrayEquals(own, Files.readAllBytes(configFile("node-2")), "the file is left as it was");
         ok(on("node-2", "sync", "-f"));
         assertTrue(on("node-2", "status").out().contains("node-2  start-"));
+    }
+
+    @Test
+    void syncNeverSilentlyDropsAKmsProviderThisServersFileHolds() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-2", "sync"));
+        EncryptionConfig mine = ConfigFiles.read(configFile("node-2"));
+        ResourceRule rule = mine.resources().get(0);
+        List<Provider> withKms = new ArrayList<>(rule.providers());
+        withKms.add(1, new KmsProvider("v2", "mykms", "unix:///run/kms.sock", null, null));
+        ConfigFiles.write(configFile("node-2"), mine.withResources(List.of(rule.withProviders(withKms))));
+        Cli.Result refused = on("node-2", "sync");
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("kmsv2/mykms"), refused.err());
+        assertTrue(Files.readString(configFile("node-2")).contains("mykms"), "the file is left as it was");
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RotationTest {
@@ -47,7 +48,7 @@ class RotationTest {
 
     @Test
     void enableWithNothingStoredCreatesOneAescbcKeyThatEncryptsAndKeepsIdentityForPlaintextReads() {
-        RotationState s = changed(rules.enable(Optional.empty(), ProviderType.AESCBC));
+        RotationState s = changed(rules.enable(Optional.empty(), ProviderType.AESCBC, Set.of()));
         assertEquals(Stage.START, s.stage());
         KeyedProvider aescbc = assertInstanceOf(KeyedProvider.class, providers(s).get(0));
         assertEquals(ProviderType.AESCBC, aescbc.type());
@@ -62,7 +63,7 @@ class RotationTest {
         KeyedProvider gcm = new KeyedProvider(ProviderType.AESGCM, List.of(Key.generate("g", new byte[16])));
         RotationState disabled = state(Stage.ROTATE, new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC,
                 List.of(OLD)), gcm);
-        RotationState s = changed(rules.enable(Optional.of(disabled), ProviderType.AESCBC));
+        RotationState s = changed(rules.enable(Optional.of(disabled), ProviderType.AESCBC, Set.of()));
         assertEquals(List.of(new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), gcm, new IdentityProvider()),
                 providers(s));
         assertEquals(Stage.ROTATE, s.stage());
@@ -72,13 +73,13 @@ class RotationTest {
     @Test
     void enableWhenAlreadyEnabledChangesNothing() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
-        assertEquals(on, changed(rules.enable(Optional.of(on), ProviderType.AESCBC)));
+        assertEquals(on, changed(rules.enable(Optional.of(on), ProviderType.AESCBC, Set.of())));
     }
 
     @Test
     void enableOnAnIdentityOnlyConfigCreatesTheFirstKey() {
         RotationState s = changed(rules.enable(Optional.of(state(Stage.START, new IdentityProvider())),
-                ProviderType.SECRETBOX));
+                ProviderType.SECRETBOX, Set.of()));
         KeyedProvider box = assertInstanceOf(KeyedProvider.class, providers(s).get(0));
         assertEquals("secretboxkey", box.keys().get(0).name());
         assertInstanceOf(IdentityProvider.class, providers(s).get(1));
@@ -96,7 +97,7 @@ class RotationTest {
     @Test
     void prepareAppendsATimestampedKeyLastSoEveryServerCanReadWithItBeforeAnyWrites() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
-        RotationState s = changed(rules.prepare(Optional.of(on), Optional.empty(), false));
+        RotationState s = changed(rules.prepare(Optional.of(on), Optional.empty(), false, Set.of()));
         assertEquals(Stage.PREPARE, s.stage());
         KeyedProvider aescbc = (KeyedProvider) providers(s).get(0);
         assertEquals(List.of("aescbckey", "aescbckey-2026-11-22T10:54:38Z"),
@@ -108,25 +109,25 @@ class RotationTest {
     @Test
     void prepareIsRefusedMidRotationUnlessForced() {
         RotationState mid = state(Stage.ROTATE, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
-        String reason = refused(rules.prepare(Optional.of(mid), Optional.empty(), false));
+        String reason = refused(rules.prepare(Optional.of(mid), Optional.empty(), false, Set.of()));
         assertTrue(reason.contains("the current stage is rotate"), reason);
         assertTrue(reason.contains("-f"), reason);
-        assertEquals(Stage.PREPARE, changed(rules.prepare(Optional.of(mid), Optional.empty(), true)).stage());
+        assertEquals(Stage.PREPARE, changed(rules.prepare(Optional.of(mid), Optional.empty(), true, Set.of())).stage());
         assertEquals(Stage.PREPARE, changed(rules.prepare(Optional.of(mid.withStage(Stage.REENCRYPT_FINISHED)),
-                Optional.empty(), false)).stage());
+                Optional.empty(), false, Set.of())).stage());
     }
 
     @Test
     void prepareKeepsTheTypeThatEncryptsNowUnlessAnotherIsAskedFor() {
         KeyedProvider gcm = new KeyedProvider(ProviderType.AESGCM, List.of(Key.generate("g", new byte[32])));
-        RotationState s = changed(rules.prepare(Optional.of(state(Stage.START, gcm)), Optional.empty(), false));
+        RotationState s = changed(rules.prepare(Optional.of(state(Stage.START, gcm)), Optional.empty(), false, Set.of()));
         assertEquals("aesgcmkey-2026-11-22T10:54:38Z", ((KeyedProvider) providers(s).get(0)).keys().get(1).name());
     }
 
     @Test
     void switchingTypeAddsAProviderThatReadsFirstAndWritesOnlyAfterRotate() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
-        RotationState prepared = changed(rules.prepare(Optional.of(on), Optional.of(ProviderType.SECRETBOX), false));
+        RotationState prepared = changed(rules.prepare(Optional.of(on), Optional.of(ProviderType.SECRETBOX), false, Set.of()));
         assertEquals(ProviderType.AESCBC, ((KeyedProvider) providers(prepared).get(0)).type());
         assertEquals(ProviderType.SECRETBOX, ((KeyedProvider) providers(prepared).get(1)).type());
         RotationState rotated = changed(rules.rotate(Optional.of(prepared), false));
@@ -139,7 +140,7 @@ class RotationTest {
     void rotateMakesThePreparedKeyActiveAndKeepsTheOldOneForReading() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
         RotationState s = changed(rules.rotate(Optional.of(changed(rules.prepare(Optional.of(on), Optional.empty(),
-                false))), false));
+                false, Set.of()))), false));
         assertEquals(Stage.ROTATE, s.stage());
         assertEquals(List.of("aescbckey-2026-11-22T10:54:38Z", "aescbckey"),
                 ((KeyedProvider) providers(s).get(0)).keys().stream().map(Key::name).toList());
@@ -157,7 +158,7 @@ class RotationTest {
     void rotatingWhileDisabledKeepsIdentityFirst() {
         RotationState off = state(Stage.START, new IdentityProvider(), new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
         RotationState s = changed(rules.rotate(Optional.of(changed(rules.prepare(Optional.of(off), Optional.empty(),
-                false))), false));
+                false, Set.of()))), false));
         assertInstanceOf(IdentityProvider.class, providers(s).get(0));
         assertEquals("aescbckey-2026-11-22T10:54:38Z", ((KeyedProvider) providers(s).get(1)).keys().get(0).name());
     }
@@ -166,15 +167,15 @@ class RotationTest {
     void kmsKeysAreThePluginsAndAreNeverRotatedHere() {
         RotationState kms = state(Stage.START, new KmsProvider("v2", "vault", "unix:///kms.sock", null, null),
                 new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
-        assertTrue(refused(rules.prepare(Optional.of(kms), Optional.empty(), false)).contains("KMS plugin"));
+        assertTrue(refused(rules.prepare(Optional.of(kms), Optional.empty(), false, Set.of())).contains("KMS plugin"));
         assertTrue(refused(rules.rotate(Optional.of(kms.withStage(Stage.PREPARE)), false)).contains("KMS"));
     }
 
     @Test
     void twoPreparesInOneSecondDoNotMakeTwoKeysOfOneName() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
-        RotationState once = changed(rules.prepare(Optional.of(on), Optional.empty(), false));
-        assertTrue(refused(rules.prepare(Optional.of(once), Optional.empty(), true)).contains("already exists"));
+        RotationState once = changed(rules.prepare(Optional.of(on), Optional.empty(), false, Set.of()));
+        assertTrue(refused(rules.prepare(Optional.of(once), Optional.empty(), true, Set.of())).contains("already exists"));
     }
 
     @Test
@@ -185,8 +186,17 @@ class RotationTest {
         assertEquals(wildcard, config.secretsRule().orElseThrow(), "configmaps' rule is not the one for Secrets");
         RotationState uncovered = new RotationState(Stage.START, EncryptionConfig.of(List.of(CONFIGMAPS)),
                 Optional.empty());
-        assertTrue(refused(rules.prepare(Optional.of(uncovered), Optional.empty(), false)).contains("no rule"));
-        assertTrue(refused(rules.enable(Optional.of(uncovered), ProviderType.AESCBC)).contains("covers secrets"));
+        assertTrue(refused(rules.prepare(Optional.of(uncovered), Optional.empty(), false, Set.of())).contains("no rule"));
+        assertTrue(refused(rules.enable(Optional.of(uncovered), ProviderType.AESCBC, Set.of())).contains("covers secrets"));
+    }
+
+    @Test
+    void aNewKeyNeverTakesARetiredKeysName() {
+        RotationState identityOnly = state(Stage.REENCRYPT_FINISHED, new IdentityProvider());
+        RotationState s = changed(rules.enable(Optional.of(identityOnly), ProviderType.AESCBC, Set.of("aescbckey")));
+        assertEquals("aescbckey-2", ((KeyedProvider) providers(s).get(0)).keys().get(0).name());
+        assertEquals("aescbckey-2", ((KeyedProvider) providers(changed(rules.enable(Optional.empty(), ProviderType.AESCBC,
+                Set.of("aescbckey")))).get(0)).keys().get(0).name());
     }
 
     @Test
