@@ -133,6 +133,20 @@ class ClusterModeTest {
     }
 
     @Test
+    void aServerThatRanInSingleServerModeBringsItsStageAndKeysIntoTheCluster() throws Exception {
+        String dir = dataDir("node-1").toString();
+        ok(cli.run("enable", "-d", dir));
+        ok(cli.run("prepare", "-d", dir));
+        byte[] local = Files.readAllBytes(configFile("node-1"));
+        ok(on("node-1", "enable"));
+        assertArrayEquals(local, Files.readAllBytes(configFile("node-1")), "the same keys, the same file");
+        Cli.Result status = on("node-1", "status");
+        assertTrue(status.out().contains("Current Rotation Stage: prepare"), status.out());
+        ok(on("node-1", "sync"));
+        ok(on("node-1", "rotate"));
+    }
+
+    @Test
     void aWrongTokenIsAClearErrorAndNeverGarbage() throws Exception {
         ok(on("node-1", "enable"));
         Files.writeString(tokenFile, "not-the-cluster-token");
