@@ -99,7 +99,7 @@ public final class Reencryption {
                     + ": run prepare and rotate first (or -f to skip this check)");
         }
         if (!force) {
-            node.requireEveryServerHasConfig(current, "reencrypt");
+            node.requireEveryServerOn(current, "reencrypt", false);
         }
         if (current.rotation().config().secretsRule().isEmpty()) {
             throw new CommandRefused("no rule of the encryption config covers secrets, so there are no keys to "
@@ -163,7 +163,7 @@ public final class Reencryption {
         if (!force) {
             try {
                 // a server that has not loaded the rotated config may still write with a key about to be retired
-                node.requireEveryServerHasConfig(latest, "reencrypt");
+                node.requireEveryServerOn(latest, "reencrypt", false);
             } catch (CommandRefused behind) {
                 return fail(latest, running, done, summary, "no key retired: " + behind.getMessage());
             }

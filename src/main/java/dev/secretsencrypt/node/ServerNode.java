@@ -73,7 +73,7 @@ public final class ServerNode {
     public String rotate(boolean force) {
         Optional<Snapshot> current = state.read();
         if (!force && current.isPresent() && current.get().rotation().stage() == Stage.PREPARE) {
-            requireEveryServerLoaded(current.get(), "rotate");
+            requireEveryServerOn(current.get(), "rotate", true);
         }
         return apply(current, s -> rules.rotate(s, force));
     }
@@ -115,29 +115,21 @@ public final class ServerNode {
     }
 
     /**
-     * Every server's file is the current config (its stage part may lag: re-encryption stages leave the file as is).
-     * Without this a server still writing with an old key could undo the re-encryption and lose the key it needs.
+     * Every registered server reports the current config: rotate also needs the stage part (the prepared config was
+     * loaded for what it is); re-encryption stages leave the file as it is, so there the hash alone counts. Without
+     * this, a server still writing with a key the others lack, or one about to be retired, loses those Secrets.
      */
-    void requireEveryServerHasConfig(Snapshot current, String command) {
+    void requireEveryServerOn(Snapshot current, String command, boolean stageToo) {
         String hash = current.configHash();
+        Stage stage = current.rotation().stage();
         List<NodeReport> reports = state.reports();
-        List<String> behind = reports.stream().filter(r -> !r.hash().equals(hash)).map(NodeReport::node).toList();
+        List<String> behind = reports.stream().filter(r -> !r.hash().equals(hash) || stageToo && r.stage() != stage)
+                .map(NodeReport::node).toList();
         if (reports.isEmpty() || !behind.isEmpty()) {
             throw new CommandRefused(command + " is refused: " + (reports.isEmpty()
                     ? "no server has reported its hash yet. Run sync on every server"
                     : "not every server loaded the current config. Restart kube-apiserver on " + String.join(", ", behind)
                     + " (run sync there first)") + ", then run " + command + " again (or -f to skip this check)");
-        }
-    }
-
-    private void requireEveryServerLoaded(Snapshot current, String command) {
-        ServerHashes hashes = ServerHashes.of(current.rotation().stage(), current.configHash(), state.reports());
-        if (!hashes.allMatch()) {
-            List<String> behind = hashes.behind();
-            throw new CommandRefused(command + " is refused: " + hashes.mismatch().orElseThrow() + ". "
-                    + (behind.isEmpty() ? "" : "Restart kube-apiserver on " + String.join(", ", behind)
-                    + " with the current config (run sync there first), ")
-                    + "then run " + command + " again (or -f to skip this check)");
         }
     }
 

@@ -42,9 +42,4 @@ public record ServerHashes(String expected, List<NodeReport> reports) {
     private static String between(String a, String b) {
         return "hash does not match between " + a + " and " + b;
     }
-
-    /** Servers whose apiserver has not loaded the current file yet: the ones to restart. */
-    public List<String> behind() {
-        return reports.stream().filter(r -> !r.value().equals(expected)).map(NodeReport::node).toList();
-    }
 }
