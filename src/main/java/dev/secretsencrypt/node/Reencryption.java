@@ -263,9 +263,8 @@ public final class Reencryption {
     private Optional<List<Target>> everyResourceOfTheSecretsRule(Snapshot s) {
         EncryptionConfig config = s.rotation().config();
         EncryptionConfig secretsOnly = config.withResources(List.of(config.secretsRule().orElseThrow()));
-        List<ReadOnlyKey> retired = s.retiredKeys().stream().map(k -> new ReadOnlyKey(k.type(), k.key())).toList();
         try {
-            return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retired));
+            return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retiredReaders(s)));
         } catch (IllegalArgumentException wildcard) {
             return Optional.empty();
         }
@@ -291,12 +290,16 @@ public final class Reencryption {
     }
 
     private List<Target> targets(Snapshot s) {
-        List<ReadOnlyKey> retired = s.retiredKeys().stream().map(k -> new ReadOnlyKey(k.type(), k.key())).toList();
         try {
-            return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retired);
+            return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retiredReaders(s));
         } catch (IllegalArgumentException e) {
             throw new CommandRefused(e.getMessage());
         }
+    }
+
+    /** Retired keys read (values restored from old snapshots) but never write. */
+    private static List<ReadOnlyKey> retiredReaders(Snapshot s) {
+        return s.retiredKeys().stream().map(k -> new ReadOnlyKey(k.type(), k.key())).toList();
     }
 
     private Snapshot moveTo(Snapshot s, Stage stage) {
