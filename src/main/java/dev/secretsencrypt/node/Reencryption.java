@@ -191,7 +191,7 @@ public final class Reencryption {
      * a scan of nothing must never conclude that every old key is unused.
      */
     private void requireKubernetesData() {
-        String namespaces = etcdPrefix.replaceAll("/+$", "") + "/namespaces/";
+        String namespaces = etcdPrefix + "/namespaces/"; // etcdPrefix is normalised: one leading '/', none trailing
         if (store.count(namespaces) == 0) {
             throw new CommandRefused("no kube-apiserver data under " + etcdPrefix + " in " + state.describe()
                     + " (no " + namespaces + "): check --etcd-prefix (kube-apiserver's --etcd-prefix, default /registry) "
@@ -222,13 +222,12 @@ public final class Reencryption {
             }
             List<Key> stay = new ArrayList<>();
             for (Key key : k.keys()) {
-                boolean isActive = active.equals(Optional.of(new KeyRef(k.type(), key.name())));
-                long uses = scan.countsByEnvelope().getOrDefault(k.type().field() + "/" + key.name(), 0L);
-                if (isActive || uses > 0) {
+                KeyRef ref = new KeyRef(k.type(), key.name()); // its text is the envelope's description: aescbc/name
+                if (active.equals(Optional.of(ref)) || scan.countsByEnvelope().getOrDefault(ref.toString(), 0L) > 0) {
                     stay.add(key);
                 } else {
                     retired.add(new RetiredKey(k.type(), key, clock.instant()));
-                    removed.add(k.type().field() + "/" + key.name());
+                    removed.add(ref.toString());
                 }
             }
             if (!stay.isEmpty()) {
