@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.node.Reencryption;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.rotation.Rotation;
 import dev.secretsencrypt.store.ClusterState;
@@ -81,6 +82,12 @@ public final class NodeOptions {
         }
         return new EtcdState(EtcdConnection.connect(this), statePrefix, EtcdConnection.token(this),
                 String.join(",", endpoints), Duration.ofSeconds(etcdTimeoutSeconds));
+    }
+
+    /** reencrypt and verify: this node, the datastore, and the resources named with --resources (all when none). */
+    public Reencryption reencryption(ServerNode node, ClusterState state, List<String> resources) {
+        return new Reencryption(node, state, nodeName(), etcdPrefix, resources == null ? List.of() : resources,
+                System.err, Clock.systemUTC());
     }
 
     public ServerNode node(ClusterState state) {

@@ -1,9 +1,7 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.Reencryption;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.store.ClusterState;
-import java.time.Clock;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +29,6 @@ final class ReencryptCommand extends StateCommand {
 
     @Override
     String run(ServerNode node, ClusterState state) throws Exception {
-        return new Reencryption(node, state, options.nodeName(), options.etcdPrefix,
-                resources == null ? List.of() : resources, System.err, Clock.systemUTC()).reencrypt(force, skip, async);
+        return options.reencryption(node, state, resources).reencrypt(force, skip, async);
     }
 }

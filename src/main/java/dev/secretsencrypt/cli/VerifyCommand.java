@@ -3,11 +3,9 @@ package dev.secretsencrypt.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.node.CommandRefused;
-import dev.secretsencrypt.node.Reencryption;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import dev.secretsencrypt.store.ClusterState;
-import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +28,7 @@ final class VerifyCommand extends StateCommand {
 
     @Override
     String run(ServerNode node, ClusterState state) throws Exception {
-        ScanResult scan = new Reencryption(node, state, options.nodeName(), options.etcdPrefix,
-                resources == null ? List.of() : resources, System.err, Clock.systemUTC()).verify();
+        ScanResult scan = options.reencryption(node, state, resources).verify();
         String report = output == StatusCommand.Format.json ? json(scan) : text(scan);
         if (scan.unreadableCount() > 0) {
             spec.commandLine().getOut().println(report);

@@ -202,9 +202,9 @@ public final class ServerNode {
         } catch (InvalidConfig e) {
             return; // an unreadable file gives kube-apiserver no key to lose; replacing it is the repair
         }
-        Set<String> known = new HashSet<>(keysOf(next.rotation().config()));
+        Set<String> known = new HashSet<>(readersIn(next.rotation().config()));
         next.retiredKeys().forEach(k -> known.add(identity(k.type(), k.key())));
-        List<String> lost = keysOf(onDisk).stream().filter(k -> !known.contains(k))
+        List<String> lost = readersIn(onDisk).stream().filter(k -> !known.contains(k))
                 .map(k -> k.substring(0, k.indexOf('\n'))).distinct().toList();
         if (!lost.isEmpty()) {
             throw new CommandRefused(configFile + " holds key(s) or provider(s) the cluster state does not: "
@@ -220,7 +220,7 @@ public final class ServerNode {
      * another secret is another key, and base64 line-wrapping is not); a KMS provider by version, name and endpoint;
      * identity, which reads the plaintext values.
      */
-    private static List<String> keysOf(EncryptionConfig config) {
+    private static List<String> readersIn(EncryptionConfig config) {
         List<String> out = new ArrayList<>();
         config.resources().forEach(rule -> rule.providers().forEach(p -> {
             if (p instanceof KeyedProvider k) {
