@@ -80,9 +80,9 @@ public final class Reencryption {
         if (state instanceof ReencryptionStore s) {
             return s;
         }
-        throw new CommandRefused("re-encryption reads and writes the stored values, so it needs the datastore: run it "
-                + "with --endpoints set to the etcd that kube-apiserver uses (enable --endpoints adopts this server's "
-                + "config and stage)");
+        throw new CommandRefused("reencrypt and verify work on the values stored in etcd, so each needs the datastore: run "
+                + "it with --endpoints set to the etcd that kube-apiserver uses (enable --endpoints adopts this "
+                + "server's config and stage)");
     }
 
     public String reencrypt(boolean force, boolean skip, boolean async) throws Exception {
