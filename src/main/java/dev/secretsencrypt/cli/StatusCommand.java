@@ -92,7 +92,7 @@ final class StatusCommand extends StateCommand {
     private static Map<String, String> node(NodeReport n) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("name", n.node());
-        m.put("stage", n.stage().text());
+        m.put("stage", n.stage().map(Stage::text).orElse(NodeReport.UNREADABLE));
         m.put("hash", n.hash());
         return m;
     }

@@ -84,6 +84,13 @@ public final class ProviderChain {
                 continue;
             }
             if (!envelope.authenticated()) {
+                if (!StorageForm.isStoredObject(plaintext)) {
+                    // another secret under this key's name: kube-apiserver cannot decode it, and it is never rewritten
+                    last = new UnreadableValue(etcdKey, envelope.description() + " opens it to bytes that are not a "
+                            + "stored Kubernetes object (a value sealed with another secret under the same key name, "
+                            + "from an old snapshot or another cluster?); it is left as it is");
+                    continue;
+                }
                 requireNoOtherOpener(stored, etcdKey, envelope, i + 1);
             }
             return new Opened(plaintext, envelope, envelope != writer);
@@ -100,11 +107,16 @@ public final class ProviderChain {
         for (Envelope other : readOrder.subList(from, readOrder.size())) {
             if (matches(other, stored)) {
                 try {
-                    other.open(stored, etcdKey);
+                    if (!other.authenticated() && !StorageForm.isStoredObject(other.open(stored, etcdKey))) {
+                        continue;
+                    }
                 } catch (UnreadableValue expected) {
                     continue;
                 }
-                throw new UnreadableValue(etcdKey, "ambiguous: both " + first.description() + " and " + other.description()
+                throw new UnreadableValue(etcdKey, first.description().equals(other.description())
+                        ? "ambiguous: two keys named " + first.description() + " (one name given twice in the config) "
+                        + "both open it, so neither can be trusted; it is left as it is: give each key its own name"
+                        : "ambiguous: both " + first.description() + " and " + other.description()
                         + " open it (their key names overlap), so neither can be trusted; it is left as it is");
             }
         }

@@ -120,17 +120,27 @@ public final class ServerNode {
      * this, a server still writing with a key the others lack, or one about to be retired, loses those Secrets.
      */
     void requireEveryServerOn(Snapshot current, String command, boolean stageToo) {
+        serversBehind(current, stageToo).ifPresent(behind -> {
+            throw new CommandRefused(command + " is refused: " + behind + ", then run " + command
+                    + " again (or -f to skip this check)");
+        });
+    }
+
+    /** Which servers have not loaded the current config, in a sentence; empty when every registered one has. */
+    Optional<String> serversBehind(Snapshot current, boolean stageToo) {
         String hash = current.configHash();
         Stage stage = current.rotation().stage();
         List<NodeReport> reports = state.reports();
-        List<String> behind = reports.stream().filter(r -> !r.hash().equals(hash) || stageToo && r.stage() != stage)
-                .map(NodeReport::node).toList();
-        if (reports.isEmpty() || !behind.isEmpty()) {
-            throw new CommandRefused(command + " is refused: " + (reports.isEmpty()
-                    ? "no server has reported its hash yet. Run sync on every server"
-                    : "not every server loaded the current config. Restart kube-apiserver on " + String.join(", ", behind)
-                    + " (run sync there first)") + ", then run " + command + " again (or -f to skip this check)");
+        List<String> behind = reports.stream().filter(r -> !r.loaded(stage, hash, stageToo))
+                .map(r -> r.readable() ? r.node() : r.node() + " (its report does not parse)").toList();
+        if (reports.isEmpty()) {
+            return Optional.of("no server has reported its hash yet. Run sync on every server");
         }
+        if (behind.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("not every server loaded the current config. Restart kube-apiserver on "
+                + String.join(", ", behind) + " (run sync there first)");
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {

@@ -96,7 +96,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
         List<NodeReport> out = new ArrayList<>();
         for (KeyValue kvp : got.getKvs()) {
             String node = kvp.getKey().toString(StandardCharsets.UTF_8).substring(nodes.length());
-            NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)).ifPresent(out::add);
+            out.add(NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)));
         }
         return out;
     }
@@ -179,6 +179,12 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     public long count(String keyPrefix) {
         return await(kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withCountOnly(true).build()),
                 "count the stored values").getCount();
+    }
+
+    @Override
+    public List<byte[]> values(String keyPrefix, int limit) {
+        return await(kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withLimit(limit).build()),
+                "read " + keyPrefix).getKvs().stream().map(k -> k.getValue().getBytes()).toList();
     }
 
     @Override

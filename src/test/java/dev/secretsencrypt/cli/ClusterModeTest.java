@@ -89,6 +89,26 @@ class ClusterModeTest {
     }
 
     @Test
+    void aServerWhoseReportDoesNotParseIsNamedAndKeepsRotateRefused() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-2", "sync"));
+        ok(on("node-1", "sync"));
+        ok(on("node-1", "prepare"));
+        ok(on("node-1", "sync"));
+        for (String damaged : List.of("garbage", "futurestage-" + "0".repeat(64), "prepare-")) {
+            etcd.client().getKVClient().put(ByteSequence.from(statePrefix + "nodes/node-2", StandardCharsets.UTF_8),
+                    ByteSequence.from(damaged, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            Cli.Result status = on("node-1", "status");
+            assertFalse(status.out().contains("All hashes match"), status.out());
+            assertTrue(status.out().contains("the report of node-2 does not parse"), status.out());
+            Cli.Result rotate = on("node-1", "rotate");
+            assertEquals(1, rotate.exitCode(), rotate.all());
+            assertTrue(rotate.err().contains("node-2 (its report does not parse)"), rotate.err());
+            assertTrue(on("node-1", "status").out().contains("Current Rotation Stage: prepare"), "refused: unchanged");
+        }
+    }
+
+    @Test
     void enableAdoptsThisNodesExistingConfigWhenTheClusterHasNoState() throws Exception {
         Files.createDirectories(dataDir("node-1"));
         // the upstream file's rule covers the resource "ignored"; here it covers Secrets, as a real cluster's would
