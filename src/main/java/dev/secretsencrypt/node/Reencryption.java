@@ -149,8 +149,12 @@ public final class Reencryption {
             });
         }
         Checkpoint done = result.checkpoint();
-        String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(done.rewritten(),
-                done.unchanged(), done.failed(), result.elapsed());
+        Checkpoint before = run.checkpoint();
+        // this run's own work and rate; what the interrupted run did is counted apart
+        String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(
+                done.rewritten() - before.rewritten(), done.unchanged() - before.unchanged(),
+                done.failed() - before.failed(), result.elapsed())
+                + (resumed ? "; " + before.done() + " values were done before the interruption" : "");
         Snapshot latest = state.read().orElseThrow();
         if (latest.revision() != active.revision()) {
             store.saveRunRecord(running.with(RunRecord.FAILED, done, "the rotation state changed during the pass").toJson());

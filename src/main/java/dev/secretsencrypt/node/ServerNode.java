@@ -1,5 +1,6 @@
 package dev.secretsencrypt.node;
 
+import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
@@ -250,7 +251,7 @@ public final class ServerNode {
 
     private byte[] readNodeFile() {
         try {
-            return Files.readAllBytes(configFile);
+            return BoundedFiles.read(configFile, BoundedFiles.CONFIG_LIMIT);
         } catch (IOException e) {
             throw new StateUnavailable("cannot read " + configFile + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.StateUnavailable;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -116,7 +117,7 @@ final class CasWriter {
             }
         }
         if (!anyChanged) {
-            return CompletableFuture.failedFuture(new IllegalStateException("etcd refused a compare-and-swap although"
+            return CompletableFuture.failedFuture(new StateUnavailable("etcd refused a compare-and-swap although"
                     + " no key in it changed; is another tool rewriting these keys with the same revisions?"));
         }
         if (again.isEmpty()) {
@@ -154,7 +155,7 @@ final class CasWriter {
             return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
                     .thenCompose(next -> next);
         }
-        return CompletableFuture.failedFuture(new IllegalStateException("etcd did not take a transaction of "
+        return CompletableFuture.failedFuture(new StateUnavailable("etcd did not take a transaction of "
                 + batch.size() + " values after " + attempt + " attempts (" + cause + "); every value written so far"
                 + " is safe: check etcd, then run again to resume from the checkpoint", cause));
     }

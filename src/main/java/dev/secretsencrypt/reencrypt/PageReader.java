@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.StateUnavailable;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -75,7 +76,7 @@ final class PageReader {
                 if (EtcdErrors.isResponseTooLarge(cause) && limit > 1) {
                     limit = Math.max(1, limit / 2);
                 } else if (!EtcdErrors.isTransient(cause) || attempt >= ATTEMPTS) {
-                    throw new IllegalStateException("could not read " + prefix + " from etcd (" + attempt
+                    throw new StateUnavailable("could not read " + prefix + " from etcd (" + attempt
                             + " attempts, last: " + cause + "); check that etcd is healthy, then run again: the"
                             + " pass resumes from its checkpoint", cause);
                 } else {
@@ -113,7 +114,7 @@ final class PageReader {
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = EtcdErrors.unwrap(e);
                 if (!EtcdErrors.isTransient(cause) || attempt >= ATTEMPTS) {
-                    throw new IllegalStateException("could not count the keys under " + prefix + " in etcd ("
+                    throw new StateUnavailable("could not count the keys under " + prefix + " in etcd ("
                             + cause + "); check that etcd is healthy, then run again", cause);
                 }
                 Thread.sleep(100L << attempt);

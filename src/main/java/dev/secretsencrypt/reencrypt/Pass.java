@@ -60,7 +60,7 @@ public final class Pass {
     /**
      * Runs from {@code from} ({@link Checkpoint#start()} or a stored checkpoint) to the end of every target.
      * Throws whatever the listener throws, at once; an etcd that stays unreachable ends it with an
-     * IllegalStateException. Either way every checkpoint already reported stays valid to resume from.
+     * StateUnavailable. Either way every checkpoint already reported stays valid to resume from.
      */
     public PassResult run(Checkpoint from, PassListener listener) throws Exception {
         long started = System.nanoTime();

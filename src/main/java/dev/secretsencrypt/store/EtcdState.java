@@ -16,6 +16,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -42,6 +43,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     private final String endpoints;
     private final Duration timeout;
     private TokenWrap wrap;
+    private boolean tokenCheckStored;
 
     public EtcdState(Client client, String prefix, char[] token, String endpoints, Duration timeout) {
         this.client = client;
@@ -66,8 +68,54 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             return Optional.empty();
         }
         KeyValue stored = got.getKvs().get(0);
-        byte[] plain = tokenWrap(false).unwrap(stored.getValue().getBytes(), stateKey());
+        TokenWrap wrapping = tokenWrap(false);
+        byte[] plain;
+        try {
+            plain = wrapping.unwrap(stored.getValue().getBytes(), stateKey());
+        } catch (TokenWrap.NotOpened e) {
+            throw notOpened(wrapping);
+        }
+        storeTokenCheckIfMissing(wrapping); // the token just proved right: clusters from before the check get one
         return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), "etcd " + stateKey()));
+    }
+
+    private String checkKey() {
+        return prefix + "token-check";
+    }
+
+    /** Tells the operator which it is: another token, or a state changed since it was wrapped. */
+    private StateUnavailable notOpened(TokenWrap wrapping) {
+        GetResponse got = await(kv.get(bytes(checkKey())), "read the token check");
+        String useTheToken = "use the token the cluster was enabled with (--token-file, SECRETS_ENCRYPT_TOKEN or "
+                + "<data-dir>/token)";
+        if (got.getKvs().isEmpty()) {
+            return new StateUnavailable("the cluster token does not open the stored state (" + stateKey() + "): either "
+                    + "the token is not the cluster's (" + useTheToken + ") or the state is damaged (restore it from an "
+                    + "etcd backup)");
+        }
+        byte[] stored = got.getKvs().get(0).getValue().getBytes();
+        if (MessageDigest.isEqual(stored, wrapping.tokenCheck())) {
+            return new StateUnavailable("the stored state " + stateKey() + " is damaged: the token is right (it matches "
+                    + checkKey() + ") but the state no longer opens. Restore " + stateKey() + " from an etcd backup; "
+                    + "do not run enable, it would start a new state without the keys your data needs");
+        }
+        return new StateUnavailable("the cluster token does not open the stored state (" + stateKey() + "): this is not "
+                + "the token the cluster was enabled with; " + useTheToken);
+    }
+
+    private void storeTokenCheckIfMissing(TokenWrap wrapping) {
+        if (tokenCheckStored) {
+            return;
+        }
+        ByteSequence key = bytes(checkKey());
+        try {
+            await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                    .Then(Op.put(key, ByteSequence.from(wrapping.tokenCheck()), PutOption.DEFAULT)).commit(),
+                    "store the token check");
+            tokenCheckStored = true;
+        } catch (StateUnavailable notNow) {
+            // a convenience for later error messages: a full etcd (NOSPACE) must not fail a read for it
+        }
     }
 
     @Override
@@ -81,6 +129,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
         if (!result.isSucceeded()) {
             throw new ChangedConcurrently("etcd " + stateKey());
         }
+        storeTokenCheckIfMissing(tokenWrap(false));
         return next.atRevision(result.getHeader().getRevision());
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.config.AtomicFiles;
+import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
@@ -115,7 +116,7 @@ public final class LocalState implements ClusterState {
         }
         Stage stage = readRecord().flatMap(r -> Stage.parse(r.stage())).orElse(Stage.START);
         try {
-            return List.of(new NodeReport(nodeName, stage, ConfigFiles.sha256Hex(Files.readAllBytes(configFile()))));
+            return List.of(new NodeReport(nodeName, stage, ConfigFiles.sha256Hex(BoundedFiles.read(configFile(), BoundedFiles.CONFIG_LIMIT))));
         } catch (IOException e) {
             throw new StateUnavailable("cannot read " + configFile() + ": " + e.getMessage(), e);
         }
@@ -139,7 +140,7 @@ public final class LocalState implements ClusterState {
             return Optional.empty();
         }
         try {
-            return Optional.of(JSON.readValue(Files.readAllBytes(stateFile()), StageRecord.class));
+            return Optional.of(JSON.readValue(BoundedFiles.read(stateFile(), BoundedFiles.SMALL_LIMIT), StageRecord.class));
         } catch (IOException e) {
             throw damaged(e.getMessage());
         }

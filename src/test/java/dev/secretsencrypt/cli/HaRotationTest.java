@@ -59,7 +59,7 @@ class HaRotationTest {
     Cli.Result on(String node, String... args) throws Exception {
         Path token = tmp.resolve("token");
         if (!Files.exists(token)) {
-            Files.writeString(token, "K10ha-cluster-token");
+            Cli.writeToken(token, "K10ha-cluster-token");
         }
         int member = NODES.indexOf(node);
         List<String> all = new ArrayList<>(List.of(args));

@@ -74,7 +74,7 @@ class ReencryptResumeTest {
 
     @Test
     void aKilledPassResumesFromItsCheckpointAndEveryValueEndsUnderTheNewKey() throws Exception {
-        Files.writeString(tmp.resolve("token"), "token-" + run);
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
         kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
         ok(se("enable"));

@@ -50,7 +50,7 @@ class ReencryptTest {
         String run = UUID.randomUUID().toString();
         etcdPrefix = "/reg-" + run;
         statePrefix = "/se-" + run + "/";
-        Files.writeString(tmp.resolve("token"), "token-" + run);
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
         // every kube-apiserver stores its namespaces; reencrypt refuses a prefix without them
         etcd.client().getKVClient().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
@@ -302,6 +302,34 @@ class ReencryptTest {
         Cli.Result run = se("reencrypt");
         assertEquals(0, run.exitCode(), run.all());
         assertTrue(run.out().contains("\nnote: no kube-apiserver identity lease under " + etcdPrefix), run.out());
+    }
+
+    @Test
+    void aForcedReencryptInStagePrepareNeverRetiresThePreparedKeyAndTheRotationGoesOn() throws Exception {
+        ok(se("enable"));
+        Map<String, byte[]> plain = seed(20);
+        ok(se("sync"));
+        ok(se("prepare"));
+        ok(se("sync"));
+        Cli.Result forced = se("reencrypt", "-f");
+        assertEquals(0, forced.exitCode(), forced.all());
+        assertTrue(forced.out().contains("none retired; stage prepare"), forced.out());
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: prepare"), status.out());
+        assertEquals(2, status.out().lines().filter(l -> l.contains("AES-CBC")).count(), "old and prepared key kept");
+        ok(se("sync"));
+        ok(se("rotate"));
+        ok(se("sync"));
+        ok(se("reencrypt"));
+        ok(se("sync"));
+        ProviderChain chain = chainOfThisNode();
+        stored().forEach((k, v) -> {
+            try {
+                assertArrayEquals(plain.get(k), chain.open(v, k.getBytes(StandardCharsets.UTF_8)).plaintext(), k);
+            } catch (UnreadableValue e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     @Test
