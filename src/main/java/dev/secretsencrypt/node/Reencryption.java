@@ -141,8 +141,8 @@ public final class Reencryption {
         try (ProgressReport progress = ProgressReport.start("reencrypt", run.checkpoint().total(), progressOut)) {
             result = pass.run(run.checkpoint(), c -> {
                 if (owner.lost()) {
-                    throw new CommandRefused("this node lost its re-encryption lease (etcd unreachable for "
-                            + OWNER_LEASE.toSeconds() + " s); the checkpoint is saved: run reencrypt again to resume");
+                    throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
+                            + "in time); the checkpoint is saved: run reencrypt again to resume");
                 }
                 store.saveRunRecord(running.with(RunRecord.RUNNING, c, null).toJson());
                 progress.update(c.done(), c.total());

@@ -88,9 +88,16 @@ public final class ServerNode {
                 "there is no rotation state in " + state.describe() + ": run enable first"));
         boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
-        state.report(report);
-        return (written ? "wrote " : "already up to date: ") + configFile + "; reported " + nodeName + " "
-                + report.value();
+        String file = (written ? "wrote " : "already up to date: ") + configFile;
+        try {
+            state.report(report);
+        } catch (StateUnavailable cannotReport) {
+            // as ExecStartPre, failing here would keep kube-apiserver down although its file is right (etcd NOSPACE)
+            return file + "\nwarning: could not report " + nodeName + " " + report.value() + ": "
+                    + cannotReport.getMessage() + "\nkube-apiserver may start with this file; rotate and reencrypt stay "
+                    + "refused until this server reports: run sync again once etcd takes writes";
+        }
+        return file + "; reported " + nodeName + " " + report.value();
     }
 
     public StatusView status(boolean clusterMode) {

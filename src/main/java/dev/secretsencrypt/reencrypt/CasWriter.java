@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.EtcdRetry;
 import dev.secretsencrypt.store.StateUnavailable;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -29,7 +30,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class CasWriter {
     /** A key seen changed this often while we try to rewrite it is left to the apiserver, and counted failed. */
     static final int MAX_CHANGES = 50;
-    private static final int ATTEMPTS = 5;
     private static final System.Logger LOG = System.getLogger(CasWriter.class.getName());
 
     private final KV kv;
@@ -149,9 +149,10 @@ final class CasWriter {
                     + " it was; raise --max-request-bytes on etcd, then run reencrypt again");
             return CompletableFuture.completedFuture(null);
         }
-        if (EtcdErrors.isTransient(cause) && attempt < ATTEMPTS) {
+        if (EtcdRetry.isTransient(cause) && attempt < EtcdRetry.ATTEMPTS) {
             // Safe to resend even if the lost attempt was applied: its compares would now fail and be settled.
-            Executor later = CompletableFuture.delayedExecutor(100L << attempt, TimeUnit.MILLISECONDS, pool);
+            Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
+                    TimeUnit.MILLISECONDS, pool);
             return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
                     .thenCompose(next -> next);
         }

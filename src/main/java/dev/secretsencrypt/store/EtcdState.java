@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The cluster's truth in etcd under {@code <prefix>} ({@code /secrets-encrypt/}): {@code state} (the snapshot,
@@ -44,6 +45,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     private final Duration timeout;
     private TokenWrap wrap;
     private boolean tokenCheckStored;
+    private volatile boolean reached;
 
     public EtcdState(Client client, String prefix, char[] token, String endpoints, Duration timeout) {
         this.client = client;
@@ -63,7 +65,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
 
     @Override
     public Optional<Snapshot> read() {
-        GetResponse got = await(kv.get(bytes(stateKey())), "read the rotation state");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(stateKey())), "read the rotation state");
         if (got.getKvs().isEmpty()) {
             return Optional.empty();
         }
@@ -135,13 +137,15 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
 
     @Override
     public void report(NodeReport report) {
-        await(kv.put(bytes(prefix + "nodes/" + report.node()), bytes(report.value())), "write this node's report");
+        awaitRetrying(() -> kv.put(bytes(prefix + "nodes/" + report.node()), bytes(report.value())),
+                "write this node's report");
     }
 
     @Override
     public List<NodeReport> reports() {
         String nodes = prefix + "nodes/";
-        GetResponse got = await(kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()), "read node reports");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()),
+                "read node reports");
         List<NodeReport> out = new ArrayList<>();
         for (KeyValue kvp : got.getKvs()) {
             String node = kvp.getKey().toString(StandardCharsets.UTF_8).substring(nodes.length());
@@ -172,7 +176,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             await(kv.txn().If(new Cmp(kdfKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
                     .Then(Op.put(kdfKey, ByteSequence.from(json(fresh)), PutOption.DEFAULT)).commit(), "store the salt");
         }
-        GetResponse got = await(kv.get(kdfKey), "read the salt");
+        GetResponse got = awaitRetrying(() -> kv.get(kdfKey), "read the salt");
         if (got.getKvs().isEmpty()) {
             throw new StateUnavailable("etcd " + prefix + "state exists but " + prefix + "kdf is missing: restore both "
                     + "from an etcd backup");
@@ -201,17 +205,42 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     /** Waits at most the timeout: an unreachable etcd is an error in seconds, never a hang. */
     private <T> T await(CompletableFuture<T> future, String what) {
         try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            T answer = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            reached = true;
+            return answer;
         } catch (TimeoutException e) {
             future.cancel(true);
             throw new StateUnavailable("cannot " + what + ": etcd at " + endpoints + " did not answer within "
-                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running");
+                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new StateUnavailable("cannot " + what + " in etcd at " + endpoints + ": " + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+        }
+    }
+
+    /**
+     * For requests that are safe to send twice (reads, plain puts): a lost member or a leader election is ridden
+     * through as long as the quorum holds, instead of ending a pass that has been running for an hour.
+     */
+    private <T> T awaitRetrying(Supplier<CompletableFuture<T>> request, String what) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return await(request.get(), what);
+            } catch (StateUnavailable e) {
+                // an etcd never reached is a setup problem (endpoints, TLS): said within seconds, not retried
+                if (!reached || attempt >= EtcdRetry.ATTEMPTS || !EtcdRetry.isTransient(e.getCause())) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+            }
         }
     }
 
@@ -238,7 +267,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
 
     @Override
     public Optional<String> owner() {
-        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
         return got.getKvs().stream().findFirst().map(k -> k.getValue().toString(StandardCharsets.UTF_8));
     }
 
@@ -257,18 +286,19 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             throw new AlreadyRunning(holder);
         }
         // revoking our lease deletes the owner key only while it is still ours: a successor's claim survives
-        return new LeaseOwnership(leases, lease);
+        return new LeaseOwnership(leases, lease, ttl);
     }
 
     @Override
     public Optional<byte[]> runRecord() {
-        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/run")), "read the re-encryption checkpoint");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(prefix + "reencrypt/run")), "read the re-encryption checkpoint");
         return got.getKvs().stream().findFirst().map(k -> k.getValue().getBytes());
     }
 
     @Override
     public void saveRunRecord(byte[] json) {
-        await(kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)), "save the re-encryption checkpoint");
+        awaitRetrying(() -> kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)),
+                "save the re-encryption checkpoint");
     }
 
     /** For tests and diagnostics: every raw key and value under the prefix, exactly as etcd holds them. */
