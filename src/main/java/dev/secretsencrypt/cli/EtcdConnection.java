@@ -1,7 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.config.BoundedFiles;
-import dev.secretsencrypt.node.CommandRefused;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.store.DataDir;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;

@@ -1,9 +1,7 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.CommandRefused;
-import dev.secretsencrypt.store.ChangedConcurrently;
-import dev.secretsencrypt.store.ReencryptionStore;
-import dev.secretsencrypt.store.StateUnavailable;
+import dev.secretsencrypt.failure.OperatorError;
+import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.logging.Level;
@@ -50,23 +48,31 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
+        // the one place an error becomes the Error: line and the exit code
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             err.println("Error: " + operatorMessage(e));
+            if (!(e instanceof OperatorError) && System.getenv("SECRETS_ENCRYPT_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
             err.flush();
-            return 1;
+            return commandLine.getExitCodeExceptionMapper().getExitCode(e);
         });
+        cli.setExitCodeExceptionMapper(e -> e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
     }
 
-    /** Our own exceptions carry a message for the operator; anything else is a bug, said so, without class names. */
+    static final int EXIT_REFUSED = 1;
+    // A bug exits 1 too: scripts know 0, 1 (refused or failed) and 2 (usage); the message says it is a bug.
+    static final int EXIT_BUG = 1;
+
+    /** An operator error carries its message; anything else is a bug, said so, without class names. */
     private static String operatorMessage(Exception e) {
-        if (e instanceof CommandRefused || e instanceof StateUnavailable || e instanceof ChangedConcurrently
-                || e instanceof ReencryptionStore.AlreadyRunning) {
+        if (e instanceof OperatorError) {
             return e.getMessage();
         }
         return "unexpected failure (a bug in secrets-encrypt, please report it): " + StateUnavailable.readable(
                 String.valueOf(e.getMessage())) + ". Run status to see where the rotation stands, then run the command "
-                + "again (SECRETS_ENCRYPT_DEBUG=1 shows library logs)";
+                + "again (SECRETS_ENCRYPT_DEBUG=1 shows the details)";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -6,6 +6,7 @@ import dev.secretsencrypt.config.Provider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The providers of one resource rule, as kube-apiserver uses them: writes with the first key of the first
@@ -58,6 +59,11 @@ public final class ProviderChain {
             throw new IllegalStateException(noWriter);
         }
         return writer;
+    }
+
+    /** Why this chain cannot write (its first provider is KMS), for the operator; empty when it can. */
+    public Optional<String> whyNoWriter() {
+        return Optional.ofNullable(noWriter);
     }
 
     public List<Envelope> readOrder() {

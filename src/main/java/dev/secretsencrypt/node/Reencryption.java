@@ -1,5 +1,7 @@
 package dev.secretsencrypt.node;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;
@@ -96,7 +98,7 @@ public final class Reencryption {
         Stage stage = current.rotation().stage();
         if (stage == Stage.REENCRYPT_ACTIVE) {
             store.owner().ifPresent(owner -> {
-                throw new ReencryptionStore.AlreadyRunning(owner);
+                throw new AlreadyRunning(owner, OWNER_LEASE.toSeconds());
             });
         }
         if (!force && !STARTS.contains(stage)) {
@@ -162,7 +164,7 @@ public final class Reencryption {
                     + "secrets-encrypt command ran); run status, then reencrypt again");
         }
         if (done.failed() > 0) {
-            return fail(latest, running, done, summary, unreadableMessage(done));
+            throw fail(latest, running, done, summary, unreadableMessage(done));
         }
         if (run.skip()) {
             moveTo(latest, run.fromStage());
@@ -172,7 +174,7 @@ public final class Reencryption {
         // whatever the flags: a server that has not loaded the rotated config may still write with a key about to go
         Optional<String> behind = node.serversBehind(latest, false);
         if (behind.isPresent()) {
-            return fail(latest, running, done, summary, "no key retired: " + behind.get() + ", then run reencrypt "
+            throw fail(latest, running, done, summary, "no key retired: " + behind.get() + ", then run reencrypt "
                     + "again (-f does not skip this: retiring a key a server still uses makes its values unreadable; "
                     + "reencrypt -f --skip rewrites without retiring)");
         }
@@ -180,18 +182,14 @@ public final class Reencryption {
     }
 
     /** Back to the stage the run started from, the record says why, and the command exits 1. */
-    private String fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
+    private CommandRefused fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
         moveTo(latest, running.fromStage());
         store.saveRunRecord(running.with(RunRecord.FAILED, done, reason).toJson());
-        throw new CommandRefused(summary + "\n" + reason);
+        return new CommandRefused(summary + "\n" + reason);
     }
 
     private Pass pass(List<Target> targets) {
-        try {
-            return new Pass(store.datastore(), targets, PassSettings.defaults());
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new CommandRefused(e.getMessage());
-        }
+        return new Pass(store.datastore(), targets, PassSettings.defaults());
     }
 
     /**
@@ -236,7 +234,7 @@ public final class Reencryption {
         ScanResult scan = Scan.run(store.datastore(), everyUser.get(), PassSettings.defaults().pageSize(),
                 PassSettings.defaults().timeout(), n -> { });
         if (scan.unreadableCount() > 0) {
-            return fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
+            throw fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
                     + "protected by the same keys cannot be read (verify lists them):\n  "
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
                     + "\n" + WHAT_TO_DO);
@@ -290,11 +288,10 @@ public final class Reencryption {
     private Optional<List<Target>> everyResourceOfTheSecretsRule(Snapshot s) {
         EncryptionConfig config = s.rotation().config();
         EncryptionConfig secretsOnly = config.withResources(List.of(config.secretsRule().orElseThrow()));
-        try {
-            return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retiredReaders(s)));
-        } catch (IllegalArgumentException wildcard) {
+        if (Targets.namesAWildcard(secretsOnly)) {
             return Optional.empty();
         }
+        return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retiredReaders(s)));
     }
 
     /** Counts stored values per key and lists the ones no configured or retired key can read. */
@@ -317,11 +314,7 @@ public final class Reencryption {
     }
 
     private List<Target> targets(Snapshot s) {
-        try {
-            return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retiredReaders(s));
-        } catch (IllegalArgumentException e) {
-            throw new CommandRefused(e.getMessage());
-        }
+        return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retiredReaders(s));
     }
 
     /** Retired keys read (values restored from old snapshots) but never write. */

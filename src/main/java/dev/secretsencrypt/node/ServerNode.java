@@ -1,5 +1,6 @@
 package dev.secretsencrypt.node;
 
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
@@ -19,7 +20,7 @@ import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.store.Snapshot;
-import dev.secretsencrypt.store.StateUnavailable;
+import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.secretsencrypt.reencrypt;
 
 import dev.secretsencrypt.store.EtcdRetry;
-import dev.secretsencrypt.store.StateUnavailable;
+import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;

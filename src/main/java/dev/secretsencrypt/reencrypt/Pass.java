@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.envelope.ProviderChain;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -39,7 +40,9 @@ public final class Pass {
     public Pass(KV kv, List<Target> targets, PassSettings settings) {
         this(kv, targets, settings, chain -> ValuePolicy.reencrypt(chain, settings.rewriteAll()));
         // Refuse before touching anything when a chain cannot write (a KMS provider first).
-        targets.forEach(t -> t.chain().writer());
+        targets.forEach(t -> t.chain().whyNoWriter().ifPresent(why -> {
+            throw new CommandRefused(why);
+        }));
     }
 
     private Pass(KV kv, List<Target> targets, PassSettings settings, Function<ProviderChain, ValuePolicy> policies) {

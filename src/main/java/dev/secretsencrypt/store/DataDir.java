@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.config.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;

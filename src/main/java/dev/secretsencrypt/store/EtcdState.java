@@ -1,5 +1,8 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
+import dev.secretsencrypt.failure.ChangedConcurrently;
+import dev.secretsencrypt.failure.StateUnavailable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.rotation.NodeReport;
 import io.etcd.jetcd.ByteSequence;
@@ -283,7 +286,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             leases.revoke(lease);
             String holder = claimed.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst()
                     .map(k -> k.getValue().toString(StandardCharsets.UTF_8)).orElse("another node");
-            throw new AlreadyRunning(holder);
+            throw new AlreadyRunning(holder, ttl.toSeconds());
         }
         // revoking our lease deletes the owner key only while it is still ours: a successor's claim survives
         return new LeaseOwnership(leases, lease, ttl);

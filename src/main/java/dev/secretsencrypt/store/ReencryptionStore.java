@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
 import io.etcd.jetcd.KV;
 import java.time.Duration;
 import java.util.List;
@@ -30,12 +31,4 @@ public interface ReencryptionStore {
     Optional<byte[]> runRecord();
 
     void saveRunRecord(byte[] json);
-
-    /** Another node holds the re-encryption lease. */
-    final class AlreadyRunning extends RuntimeException {
-        public AlreadyRunning(String owner) {
-            super("a re-encryption is running on " + owner + " (status shows its progress); if that node died, "
-                    + "its lease expires within 20 s: run reencrypt again then to resume from its checkpoint");
-        }
-    }
 }
