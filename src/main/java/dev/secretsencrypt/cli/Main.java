@@ -57,10 +57,12 @@ public final class Main implements Runnable {
             err.flush();
             return commandLine.getExitCodeExceptionMapper().getExitCode(e);
         });
-        cli.setExitCodeExceptionMapper(e -> e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
+        cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE
+                : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
     }
 
+    static final int EXIT_USAGE = 2;
     static final int EXIT_REFUSED = 1;
     // A bug exits 1 too: scripts know 0, 1 (refused or failed) and 2 (usage); the message says it is a bug.
     static final int EXIT_BUG = 1;

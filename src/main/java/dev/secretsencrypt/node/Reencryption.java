@@ -17,7 +17,7 @@ import dev.secretsencrypt.reencrypt.Scan;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import dev.secretsencrypt.reencrypt.Target;
 import dev.secretsencrypt.reencrypt.Targets;
-import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.rotation.KeyUsage;
 import dev.secretsencrypt.rotation.Retirement;
 import dev.secretsencrypt.rotation.Rotation;
@@ -120,7 +120,7 @@ public final class Reencryption {
         Optional<RunRecord> resumable = RunRecord.fromJson(store.runRecord())
                 .filter(r -> inProgress && r.resumes(current.configHash()));
         RunRecord run = resumable.map(r -> r.withSkip(r.skip() || skip))
-                .orElseGet(() -> new RunRecord(RunRecord.REQUESTED, inProgress ? Stage.ROTATE.text() : stage.text(), skip,
+                .orElseGet(() -> new RunRecord(RunRecord.Status.REQUESTED, inProgress ? Stage.ROTATE : stage, skip,
                         nodeName, clock.instant().toString(), null, Checkpoint.start(), current.configHash()));
         if (async) {
             Snapshot requested = moveTo(current, Stage.REENCRYPT_REQUEST);
@@ -137,7 +137,7 @@ public final class Reencryption {
 
     private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass, boolean force) throws Exception {
         boolean resumed = run.checkpoint().done() > 0;
-        RunRecord running = run.with(RunRecord.RUNNING, run.checkpoint(), null).byNode(nodeName);
+        RunRecord running = run.with(RunRecord.Status.RUNNING, run.checkpoint(), null).byNode(nodeName);
         store.saveRunRecord(running.toJson());
         PassResult result;
         try (ProgressReport progress = ProgressReport.start("reencrypt", run.checkpoint().total(), progressOut)) {
@@ -146,7 +146,7 @@ public final class Reencryption {
                     throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
                             + "in time); the checkpoint is saved: run reencrypt again to resume");
                 }
-                store.saveRunRecord(running.with(RunRecord.RUNNING, c, null).toJson());
+                store.saveRunRecord(running.with(RunRecord.Status.RUNNING, c, null).toJson());
                 progress.update(c.done(), c.total());
             });
         }
@@ -159,7 +159,7 @@ public final class Reencryption {
                 + (resumed ? "; " + before.done() + " values were done before the interruption" : "");
         Snapshot latest = state.read().orElseThrow();
         if (latest.revision() != active.revision()) {
-            store.saveRunRecord(running.with(RunRecord.FAILED, done, "the rotation state changed during the pass").toJson());
+            store.saveRunRecord(running.with(RunRecord.Status.FAILED, done, "the rotation state changed during the pass").toJson());
             throw new CommandRefused(summary + "\nno key retired: the rotation state changed during the pass (another "
                     + "secrets-encrypt command ran); run status, then reencrypt again");
         }
@@ -168,7 +168,7 @@ public final class Reencryption {
         }
         if (run.skip()) {
             moveTo(latest, run.fromStage());
-            store.saveRunRecord(running.with(RunRecord.FINISHED, done, "--skip: no key removed").toJson());
+            store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "--skip: no key removed").toJson());
             return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
         }
         // whatever the flags: a server that has not loaded the rotated config may still write with a key about to go
@@ -184,7 +184,7 @@ public final class Reencryption {
     /** Back to the stage the run started from, the record says why, and the command exits 1. */
     private CommandRefused fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
         moveTo(latest, running.fromStage());
-        store.saveRunRecord(running.with(RunRecord.FAILED, done, reason).toJson());
+        store.saveRunRecord(running.with(RunRecord.Status.FAILED, done, reason).toJson());
         return new CommandRefused(summary + "\n" + reason);
     }
 
@@ -239,7 +239,7 @@ public final class Reencryption {
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
                     + "\n" + WHAT_TO_DO);
         }
-        Retirement retirement = Rotation.retire(rotation, usage(rotation, scan));
+        Retirement retirement = Rotation.retire(rotation, new KeyUsage(scan.valuesPerKey(), scan.unreadableCount(), true));
         if (retirement.retired().isEmpty()) {
             return finishWithoutRetiring(latest, running, done, end, "every old key is still used by a stored value: "
                     + "none retired");
@@ -250,23 +250,9 @@ public final class Reencryption {
         Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(),
                 retirement.next().withStage(end), retired));
         node.writeNodeFile(saved, false);
-        store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired [" + removed + "]").toJson());
+        store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "retired [" + removed + "]").toJson());
         return "retired " + removed + " (no stored value uses them; kept wrapped in the cluster state "
                 + "to read values restored from old snapshots); stage " + end.text() + ": restart every kube-apiserver";
-    }
-
-    /** Values per configured key, from a scan that counts by the envelope that opened each value. */
-    private static KeyUsage usage(RotationState rotation, ScanResult scan) {
-        Map<KeyRef, Long> perKey = new HashMap<>();
-        for (Provider p : Rotation.keysOf(rotation.config()).providers()) {
-            if (p instanceof KeyedProvider k) {
-                for (Key key : k.keys()) {
-                    KeyRef ref = new KeyRef(k.type(), key.name()); // its text is the envelope's description
-                    perKey.put(ref, scan.countsByEnvelope().getOrDefault(ref.toString(), 0L));
-                }
-            }
-        }
-        return new KeyUsage(perKey, scan.unreadableCount(), true);
     }
 
     /**
@@ -280,7 +266,7 @@ public final class Reencryption {
 
     private String finishWithoutRetiring(Snapshot latest, RunRecord running, Checkpoint done, Stage end, String why) {
         moveTo(latest, end);
-        store.saveRunRecord(running.with(RunRecord.FINISHED, done, why).toJson());
+        store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, why).toJson());
         return why + "; stage " + end.text();
     }
 

@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -115,7 +114,7 @@ public final class ServerNode {
         boolean underWay = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST;
         // a failed run is shown until the next run replaces it: it says what failed and what to do
         Optional<RunRecord> run = Reencryption.progress(state)
-                .filter(r -> underWay || RunRecord.FAILED.equals(r.status()) && r.configHash() != null
+                .filter(r -> underWay || r.failed() && r.configHash() != null
                         && r.configHash().equals(shown.get().configHash()));
         List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
                 .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
@@ -221,10 +220,10 @@ public final class ServerNode {
         } catch (InvalidConfig e) {
             return; // an unreadable file gives kube-apiserver no key to lose; replacing it is the repair
         }
-        Set<String> known = new HashSet<>(readersIn(next.rotation().config()));
-        next.retiredKeys().forEach(k -> known.add(identity(k.type(), k.key())));
-        List<String> lost = readersIn(onDisk).stream().filter(k -> !known.contains(k))
-                .map(k -> k.substring(0, k.indexOf('\n'))).distinct().toList();
+        Set<Reader> known = new HashSet<>(readersIn(next.rotation().config()));
+        next.retiredKeys().forEach(k -> known.add(Reader.of(k.type(), k.key())));
+        List<String> lost = readersIn(onDisk).stream().filter(k -> !known.contains(k)).map(Reader::toString)
+                .distinct().toList();
         if (!lost.isEmpty()) {
             throw new CommandRefused(configFile + " holds key(s) or provider(s) the cluster state does not: "
                     + String.join(", ", lost) + ". Replacing the file would make the values this server wrote with them "
@@ -235,26 +234,49 @@ public final class ServerNode {
     }
 
     /**
-     * Every provider entry that can read stored data: a key as type, name and decoded secret (so a same-named key with
-     * another secret is another key, and base64 line-wrapping is not); a KMS provider by version, name and endpoint;
-     * identity, which reads the plaintext values.
+     * A provider entry that can read stored data. A key is its type, name and a digest of its secret (a same-named key
+     * with another secret is another key; base64 line-wrapping is not); toString names it without the secret.
      */
-    private static List<String> readersIn(EncryptionConfig config) {
-        List<String> out = new ArrayList<>();
+    private sealed interface Reader {
+        record KeyReader(ProviderType type, String name, String secretSha256) implements Reader {
+            @Override
+            public String toString() {
+                return type.field() + "/" + name;
+            }
+        }
+
+        record KmsReader(String apiVersion, String name, String endpoint) implements Reader {
+            @Override
+            public String toString() {
+                return "kms" + apiVersion + "/" + name;
+            }
+        }
+
+        record IdentityReader() implements Reader {
+            @Override
+            public String toString() {
+                return "identity";
+            }
+        }
+
+        static Reader of(ProviderType type, Key key) {
+            return new KeyReader(type, key.name(), ConfigFiles.sha256Hex(key.secretBytes()));
+        }
+    }
+
+    /** Every provider entry of the config that can read stored data. */
+    private static List<Reader> readersIn(EncryptionConfig config) {
+        List<Reader> out = new ArrayList<>();
         config.resources().forEach(rule -> rule.providers().forEach(p -> {
             if (p instanceof KeyedProvider k) {
-                k.keys().forEach(key -> out.add(identity(k.type(), key)));
+                k.keys().forEach(key -> out.add(Reader.of(k.type(), key)));
             } else if (p instanceof KmsProvider kms) {
-                out.add("kms" + kms.effectiveApiVersion() + "/" + kms.name() + "\n" + kms.endpoint());
+                out.add(new Reader.KmsReader(kms.effectiveApiVersion(), kms.name(), kms.endpoint()));
             } else {
-                out.add("identity\n");
+                out.add(new Reader.IdentityReader());
             }
         }));
         return out;
-    }
-
-    private static String identity(ProviderType type, Key key) {
-        return type.field() + "/" + key.name() + "\n" + Base64.getEncoder().encodeToString(key.secretBytes());
     }
 
     private byte[] readNodeFile() {

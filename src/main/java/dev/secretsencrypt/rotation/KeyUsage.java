@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.KeyRef;
 import java.util.Map;
 
 /**

@@ -12,7 +12,7 @@ import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.Stage;
