@@ -1,7 +1,6 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.Session;
 import picocli.CommandLine.Command;
 
 @Command(name = "disable", mixinStandardHelpOptions = true,
@@ -10,7 +9,7 @@ import picocli.CommandLine.Command;
                 + "--skip to decrypt the stored data."})
 final class DisableCommand extends StateCommand {
     @Override
-    String run(ServerNode node, ClusterState state) {
-        return node.disable();
+    Reply run(Session session) {
+        return Reply.ok(session.node().disable());
     }
 }

@@ -1,8 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,7 +16,7 @@ final class EnableCommand extends StateCommand {
     ProviderType provider;
 
     @Override
-    String run(ServerNode node, ClusterState state) {
-        return node.enable(provider);
+    Reply run(Session session) {
+        return Reply.ok(session.node().enable(provider));
     }
 }

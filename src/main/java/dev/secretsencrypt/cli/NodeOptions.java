@@ -1,24 +1,18 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.Reencryption;
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.rotation.Rotation;
-import dev.secretsencrypt.store.ClusterState;
-import dev.secretsencrypt.store.DataDir;
-import dev.secretsencrypt.store.EtcdState;
-import dev.secretsencrypt.store.LocalState;
+import dev.secretsencrypt.node.NodeSettings;
+import dev.secretsencrypt.store.EtcdPrefix;
+import dev.secretsencrypt.store.EtcdSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import picocli.CommandLine.Model.CommandSpec;
+import java.util.Optional;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
-/** The options every command shares: where this node's files are, and where the cluster's truth lives. */
+
+/** The options every command shares: where this node's files are, and where the cluster's truth lives. Options only. */
 public final class NodeOptions {
     @Option(names = {"-d", "--data-dir"}, paramLabel = "DIR",
             defaultValue = "${env:SECRETS_ENCRYPT_DATA_DIR:-/var/lib/secrets-encrypt}",
@@ -64,7 +58,19 @@ public final class NodeOptions {
             description = "How long to wait for etcd before giving up. Default: ${DEFAULT-VALUE}")
     int etcdTimeoutSeconds;
 
-    public String nodeName() {
+    /** The settings these options (and their environment defaults) describe: values only. */
+    NodeSettings settings() {
+        Optional<EtcdSettings> etcd = Optional.empty();
+        if (endpoints != null && !endpoints.isEmpty()) {
+            etcd = Optional.of(new EtcdSettings(endpoints, Optional.ofNullable(cacert), Optional.ofNullable(cert),
+                    Optional.ofNullable(key), new EtcdSettings.TokenSource(Optional.ofNullable(token),
+                    token != null && token.equals(System.getenv("SECRETS_ENCRYPT_TOKEN")), Optional.ofNullable(tokenFile),
+                    dataDir.resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(etcdTimeoutSeconds)));
+        }
+        return new NodeSettings(dataDir, nodeName(), etcd, etcdPrefix);
+    }
+
+    private String nodeName() {
         if (nodeName != null && !nodeName.isBlank()) {
             return nodeName;
         }
@@ -73,37 +79,5 @@ public final class NodeOptions {
         } catch (UnknownHostException e) {
             return System.getenv().getOrDefault("HOSTNAME", "localhost");
         }
-    }
-
-    public boolean clusterMode() {
-        return endpoints != null && !endpoints.isEmpty();
-    }
-
-    @Spec(Spec.Target.MIXEE)
-    CommandSpec command;
-
-    /** Warnings go to the command's error stream, so a script reading stdout sees results only. */
-    void warn(String text) {
-        command.commandLine().getErr().println(text);
-    }
-
-    public ClusterState openState() {
-        DataDir.check(dataDir, dataDir.resolve(LocalState.CONFIG_FILE)).forEach(this::warn);
-        if (!clusterMode()) {
-            return new LocalState(dataDir, nodeName());
-        }
-        return new EtcdState(EtcdConnection.connect(this), statePrefix, EtcdConnection.token(this),
-                String.join(",", endpoints), Duration.ofSeconds(etcdTimeoutSeconds));
-    }
-
-    /** reencrypt and verify: this node, the datastore, and the resources named with --resources (all when none). */
-    public Reencryption reencryption(ServerNode node, ClusterState state, List<String> resources) {
-        return new Reencryption(node, state, nodeName(), etcdPrefix, resources == null ? List.of() : resources,
-                System.err, Clock.systemUTC());
-    }
-
-    public ServerNode node(ClusterState state) {
-        return new ServerNode(state, dataDir.resolve(LocalState.CONFIG_FILE), nodeName(),
-                new Rotation(Clock.systemUTC(), new SecureRandom()));
     }
 }

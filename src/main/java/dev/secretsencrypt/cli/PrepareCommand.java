@@ -1,8 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.Session;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +19,7 @@ final class PrepareCommand extends StateCommand {
     ProviderType provider;
 
     @Override
-    String run(ServerNode node, ClusterState state) {
-        return node.prepare(Optional.ofNullable(provider), force);
+    Reply run(Session session) {
+        return Reply.ok(session.node().prepare(Optional.ofNullable(provider), force));
     }
 }

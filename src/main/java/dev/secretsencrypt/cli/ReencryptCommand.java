@@ -1,7 +1,7 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.ReencryptRequest;
+import dev.secretsencrypt.node.Session;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
                 + "stage rotate and every server on the current config. An interrupted run resumes from its "
                 + "checkpoint when run again."})
 final class ReencryptCommand extends StateCommand {
-    @Option(names = {"-f", "--force"}, description = "Skip the stage and server hash checks (nothing else).")
+    @Option(names = {"-f", "--force"}, description = "Skip the stage-order check (nothing else: retiring a key still needs every server on the "
+            + "current config).")
     boolean force;
 
     @Option(names = "--skip", description = "Rewrite, but remove no key; return to the stage before.")
@@ -28,7 +29,13 @@ final class ReencryptCommand extends StateCommand {
     List<String> resources;
 
     @Override
-    String run(ServerNode node, ClusterState state) throws Exception {
-        return options.reencryption(node, state, resources).reencrypt(force, skip, async);
+    Reply run(Session session) throws Exception {
+        ReencryptRequest request = new ReencryptRequest(
+                force ? ReencryptRequest.StageCheck.SKIPPED : ReencryptRequest.StageCheck.REQUIRED,
+                skip ? ReencryptRequest.Keys.KEEP_ALL : ReencryptRequest.Keys.RETIRE_UNUSED,
+                async ? ReencryptRequest.When.LATER : ReencryptRequest.When.NOW);
+        try (ProgressReport progress = ProgressReport.start("reencrypt", 0, System.err)) {
+            return Reply.ok(session.reencryption(resources == null ? List.of() : resources, progress).reencrypt(request));
+        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,7 +13,7 @@ final class RotateCommand extends StateCommand {
     boolean force;
 
     @Override
-    String run(ServerNode node, ClusterState state) {
-        return node.rotate(force);
+    Reply run(Session session) {
+        return Reply.ok(session.node().rotate(force));
     }
 }

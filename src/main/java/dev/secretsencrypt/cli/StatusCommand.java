@@ -4,8 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.node.RunRecord;
-import dev.secretsencrypt.node.ServerNode;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.node.Session;
 import dev.secretsencrypt.node.StatusView;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.Stage;
@@ -27,13 +26,13 @@ final class StatusCommand extends StateCommand {
     Format output;
 
     @Override
-    String run(ServerNode node, ClusterState state) {
-        StatusView view = node.status(options.clusterMode());
-        return output == Format.json ? json(view) : text(view);
+    Reply run(Session session) {
+        StatusView view = session.node().status();
+        return Reply.ok(output == Format.json ? json(view) : text(view));
     }
 
-    static String text(StatusView v) {
-        if (!v.configured()) {
+    static String text(StatusView view) {
+        if (!(view instanceof StatusView.Configured v)) {
             return "Encryption Status: Disabled, no configuration file found";
         }
         StringBuilder out = new StringBuilder();
@@ -68,20 +67,34 @@ final class StatusCommand extends StateCommand {
     }
 
     /** K3s's fields ({@code stage, activekey, enable, hashmatch, hasherror, inactivekeys}) plus {@code nodes}. */
-    static String json(StatusView v) {
+    static String json(StatusView view) {
         Map<String, Object> out = new LinkedHashMap<>();
+        if (!(view instanceof StatusView.Configured v)) {
+            // K3s's answer where nothing is set up: stage start, disabled, no keys
+            out.put("stage", Stage.START.text());
+            out.put("enable", false);
+            out.put("hashmatch", false);
+            out.put("inactivekeys", List.of());
+            out.put("retiredkeys", List.of());
+            out.put("nodes", List.of());
+            return write(out);
+        }
         out.put("stage", v.stage().text());
         v.keys().stream().filter(StatusView.KeyRow::active).findFirst()
                 .ifPresent(k -> out.put("activekey", k.type() + " " + k.name()));
         out.put("enable", v.enabled());
-        out.put("hashmatch", v.configured() && v.hashes().allMatch());
-        v.hashes().mismatch().filter(m -> v.configured()).ifPresent(m -> out.put("hasherror", m));
+        out.put("hashmatch", v.hashes().allMatch());
+        v.hashes().mismatch().ifPresent(m -> out.put("hasherror", m));
         out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
         out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
         v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),
                 "status", r.status().text(), "done", r.checkpoint().done(), "total", r.checkpoint().total())));
         List<Map<String, String>> nodes = v.nodes().stream().map(StatusCommand::node).toList();
         out.put("nodes", nodes);
+        return write(out);
+    }
+
+    private static String write(Map<String, Object> out) {
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
         } catch (JsonProcessingException e) {

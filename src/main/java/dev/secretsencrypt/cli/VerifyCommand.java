@@ -2,10 +2,8 @@ package dev.secretsencrypt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.secretsencrypt.failure.CommandRefused;
-import dev.secretsencrypt.node.ServerNode;
+import dev.secretsencrypt.node.Session;
 import dev.secretsencrypt.reencrypt.ScanResult;
-import dev.secretsencrypt.store.ClusterState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,15 +25,17 @@ final class VerifyCommand extends StateCommand {
     List<String> resources;
 
     @Override
-    String run(ServerNode node, ClusterState state) throws Exception {
-        ScanResult scan = options.reencryption(node, state, resources).verify();
+    Reply run(Session session) throws Exception {
+        ScanResult scan;
+        try (ProgressReport progress = ProgressReport.start("verify", 0, System.err)) {
+            scan = session.reencryption(resources == null ? List.of() : resources, progress).verify();
+        }
         String report = output == StatusCommand.Format.json ? json(scan) : text(scan);
         if (scan.unreadableCount() > 0) {
-            spec.commandLine().getOut().println(report);
-            throw new CommandRefused(scan.unreadableCount() + " stored value(s) cannot be read with any configured or "
+            return Reply.failed(report, scan.unreadableCount() + " stored value(s) cannot be read with any configured or "
                     + "retired key (listed above): restore the key that wrote them, or delete those objects");
         }
-        return report;
+        return Reply.ok(report);
     }
 
     static String text(ScanResult scan) {

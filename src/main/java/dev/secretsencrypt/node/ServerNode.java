@@ -13,12 +13,13 @@ import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.rotation.KeyList;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.Outcome;
+import dev.secretsencrypt.rotation.ReportMatch;
 import dev.secretsencrypt.rotation.Rotation;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
-import dev.secretsencrypt.store.LocalState;
+import dev.secretsencrypt.store.ReencryptionStore;
 import dev.secretsencrypt.store.Snapshot;
 import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.IOException;
@@ -39,15 +40,29 @@ import java.util.stream.Collectors;
  */
 public final class ServerNode {
     private final ClusterState state;
+    private final Optional<ClusterState> singleServerRecord;
+    private final Optional<ReencryptionStore> runs;
     private final Path configFile;
     private final String nodeName;
     private final Rotation rules;
 
-    public ServerNode(ClusterState state, Path configFile, String nodeName, Rotation rules) {
+    /**
+     * Built by {@link Session}. {@code singleServerRecord} is the data dir's own stage record when the state lives in
+     * etcd (what {@code enable --endpoints} adopts); {@code runs} holds re-encryption records where there is a datastore.
+     */
+    ServerNode(ClusterState state, Optional<ClusterState> singleServerRecord, Optional<ReencryptionStore> runs,
+               Path configFile, String nodeName, Rotation rules) {
         this.state = state;
+        this.singleServerRecord = singleServerRecord;
+        this.runs = runs;
         this.configFile = configFile;
         this.nodeName = nodeName;
         this.rules = rules;
+    }
+
+    /** The one refusal for a command that needs a rotation state where there is none. */
+    static CommandRefused noRotationState(ClusterState state) {
+        return new CommandRefused("there is no rotation state in " + state.describe() + ": run enable first");
     }
 
     /** Adopts this node's existing, valid encryption-config.json when nothing is stored yet. */
@@ -73,10 +88,13 @@ public final class ServerNode {
     /** Refused until every server reports the prepared config, so no server writes with a key others lack. */
     public String rotate(boolean force) {
         Optional<Snapshot> current = state.read();
-        if (!force && current.isPresent() && current.get().rotation().stage() == Stage.PREPARE) {
-            requireEveryServerOn(current.get(), "rotate", true);
+        Outcome outcome = rules.rotate(current.map(Snapshot::rotation), force);
+        // -f skips the stage order only: a server that lacks the new key must never see it become the writer
+        if (outcome instanceof Outcome.Changed && current.isPresent()) {
+            requireEveryServerOn(current.get(), "rotate", current.get().rotation().stage() == Stage.PREPARE
+                    ? ReportMatch.CONFIG_AND_STAGE : ReportMatch.CONFIG);
         }
-        return apply(current, s -> rules.rotate(s, force));
+        return apply(current, s -> outcome);
     }
 
     /**
@@ -84,8 +102,7 @@ public final class ServerNode {
      * file holds a key the cluster does not know, unless {@code force}: values written with it would become unreadable.
      */
     public String sync(boolean force) {
-        Snapshot current = state.read().orElseThrow(() -> new CommandRefused(
-                "there is no rotation state in " + state.describe() + ": run enable first"));
+        Snapshot current = state.read().orElseThrow(() -> noRotationState(state));
         boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
         String file = (written ? "wrote " : "already up to date: ") + configFile;
@@ -100,11 +117,12 @@ public final class ServerNode {
         return file + "; reported " + nodeName + " " + report.value();
     }
 
-    public StatusView status(boolean clusterMode) {
+    public StatusView status() {
+        boolean clusterMode = singleServerRecord.isPresent();
         Optional<Snapshot> stored = state.read();
         Optional<Snapshot> shown = stored.or(this::adoptNodeFile);
         if (shown.isEmpty()) {
-            return StatusView.notConfigured();
+            return new StatusView.NotConfigured();
         }
         RotationState s = shown.get().rotation();
         List<NodeReport> reports = state.reports();
@@ -113,12 +131,12 @@ public final class ServerNode {
         KeyList keys = Rotation.keysOf(s.config());
         boolean underWay = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST;
         // a failed run is shown until the next run replaces it: it says what failed and what to do
-        Optional<RunRecord> run = Reencryption.progress(state)
+        Optional<RunRecord> run = runs.flatMap(r -> RunRecord.fromJson(r.runRecord()))
                 .filter(r -> underWay || r.failed() && r.configHash() != null
                         && r.configHash().equals(shown.get().configHash()));
         List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
                 .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
-        return new StatusView(true, keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
+        return new StatusView.Configured(keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
                 retired);
     }
 
@@ -127,19 +145,19 @@ public final class ServerNode {
      * loaded for what it is); re-encryption stages leave the file as it is, so there the hash alone counts. Without
      * this, a server still writing with a key the others lack, or one about to be retired, loses those Secrets.
      */
-    void requireEveryServerOn(Snapshot current, String command, boolean stageToo) {
-        serversBehind(current, stageToo).ifPresent(behind -> {
+    void requireEveryServerOn(Snapshot current, String command, ReportMatch match) {
+        serversBehind(current, match).ifPresent(behind -> {
             throw new CommandRefused(command + " is refused: " + behind + ", then run " + command
-                    + " again (or -f to skip this check)");
+                    + " again (-f does not skip this check: a server that has not loaded the config would lose data)");
         });
     }
 
     /** Which servers have not loaded the current config, in a sentence; empty when every registered one has. */
-    Optional<String> serversBehind(Snapshot current, boolean stageToo) {
+    Optional<String> serversBehind(Snapshot current, ReportMatch match) {
         String hash = current.configHash();
         Stage stage = current.rotation().stage();
         List<NodeReport> reports = state.reports();
-        List<String> behind = reports.stream().filter(r -> !r.loaded(stage, hash, stageToo))
+        List<String> behind = reports.stream().filter(r -> !r.loaded(stage, hash, match))
                 .map(r -> r.readable() ? r.node() : r.node() + " (its report does not parse)").toList();
         if (reports.isEmpty()) {
             return Optional.of("no server has reported its hash yet. Run sync on every server");
@@ -174,11 +192,9 @@ public final class ServerNode {
         if (!Files.exists(configFile)) {
             return Optional.empty();
         }
-        if (!(state instanceof LocalState)) {
-            Optional<Snapshot> local = new LocalState(configFile.getParent(), nodeName).read();
-            if (local.isPresent()) {
-                return Optional.of(Snapshot.unsaved(local.get().rotation()));
-            }
+        Optional<Snapshot> local = singleServerRecord.flatMap(ClusterState::read);
+        if (local.isPresent()) {
+            return Optional.of(Snapshot.unsaved(local.get().rotation()));
         }
         try {
             return Optional.of(Snapshot.unsaved(new RotationState(Stage.START, ConfigFiles.read(configFile),

@@ -7,15 +7,17 @@ import java.util.List;
 import java.util.Optional;
 
 /** What `status` shows, before formatting: no key secret is in here. */
-public record StatusView(boolean configured, boolean enabled, Stage stage, ServerHashes hashes, List<KeyRow> keys,
-                         List<NodeReport> nodes, boolean clusterMode, Optional<RunRecord> reencryption,
-                         List<KeyRow> retiredKeys) {
-    /** One row of the key table: {@code AES-CBC aescbckey}, or {@code KMSv2 <name>}. */
-    public record KeyRow(boolean active, String type, String name) {
+public sealed interface StatusView {
+    /** No state and no config file: encryption was never set up here. */
+    record NotConfigured() implements StatusView {
     }
 
-    public static StatusView notConfigured() {
-        return new StatusView(false, false, Stage.START, new ServerHashes("", List.of()), List.of(), List.of(), false,
-                Optional.empty(), List.of());
+    record Configured(boolean enabled, Stage stage, ServerHashes hashes, List<KeyRow> keys, List<NodeReport> nodes,
+                      boolean clusterMode, Optional<RunRecord> reencryption, List<KeyRow> retiredKeys)
+            implements StatusView {
+    }
+
+    /** One row of the key table: {@code AES-CBC aescbckey}, or {@code KMSv2 <name>}. */
+    record KeyRow(boolean active, String type, String name) {
     }
 }

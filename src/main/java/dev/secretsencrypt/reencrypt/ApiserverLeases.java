@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
+import dev.secretsencrypt.store.EtcdPrefix;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,8 +41,8 @@ public final class ApiserverLeases {
     private ApiserverLeases() {
     }
 
-    public static String leasePrefix(String etcdPrefix) {
-        return etcdPrefix + "/leases/kube-system/apiserver-";
+    public static String leasePrefix(EtcdPrefix etcdPrefix) {
+        return etcdPrefix.under("leases/kube-system") + "apiserver-";
     }
 
     /** Judges the stored identity leases (values under {@link #leasePrefix}) at {@code now}. */

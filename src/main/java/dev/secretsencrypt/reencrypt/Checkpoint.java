@@ -35,8 +35,18 @@ public record Checkpoint(Map<String, String> lastKeyDone, long total, long done,
         return new Checkpoint(Map.of(), 0, 0, 0, 0, 0, List.of());
     }
 
+    /** Values read so far by a scan, which keeps no place to resume from: for progress only. */
+    public static Checkpoint counted(long valuesRead) {
+        return new Checkpoint(Map.of(), 0, valuesRead, 0, 0, 0, List.of());
+    }
+
     /** Whether the pass has gone through every key under {@code etcdPrefix}. */
     public boolean finished(String etcdPrefix) {
+        return finishedIn(lastKeyDone, etcdPrefix);
+    }
+
+    /** The one rule for "finished", for this record and for the pass's running {@link Progress}. */
+    static boolean finishedIn(Map<String, String> lastKeyDone, String etcdPrefix) {
         return FINISHED.equals(lastKeyDone.get(etcdPrefix));
     }
 

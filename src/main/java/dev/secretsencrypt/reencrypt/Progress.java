@@ -34,7 +34,7 @@ final class Progress {
     }
 
     boolean finished(Target target) {
-        return Checkpoint.FINISHED.equals(lastKeyDone.get(target.etcdPrefix()));
+        return Checkpoint.finishedIn(lastKeyDone, target.etcdPrefix());
     }
 
     /** Where to read from: the prefix itself, or strictly after the last key done. */

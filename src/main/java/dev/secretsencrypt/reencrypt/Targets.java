@@ -1,6 +1,7 @@
 package dev.secretsencrypt.reencrypt;
 
 import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.Provider;
@@ -23,9 +24,8 @@ public final class Targets {
      * {@code resourcesOverride} when that is non-empty. {@code extraReadKeys} are appended to every chain's read
      * order, after every configured key, so retired keys can read but never write.
      */
-    public static List<Target> resolve(EncryptionConfig config, String etcdPrefix, List<String> resourcesOverride,
+    public static List<Target> resolve(EncryptionConfig config, EtcdPrefix etcdPrefix, List<String> resourcesOverride,
             List<ReadOnlyKey> extraReadKeys) {
-        String root = root(etcdPrefix);
         List<String> override = resourcesOverride == null ? List.of() : resourcesOverride;
         List<ReadOnlyKey> extra = extraReadKeys == null ? List.of() : extraReadKeys;
         List<String> names = override.isEmpty() ? namedIn(config) : override;
@@ -45,7 +45,7 @@ public final class Targets {
                     + resource + " is not covered by any rule of the encryption config, so kube-apiserver does not"
                     + " encrypt it: remove it from --resources"));
             ProviderChain chain = chains.computeIfAbsent(rule, r -> withExtraReaders(r.providers(), extra));
-            String prefix = root + "/" + StoragePaths.of(resource) + "/";
+            String prefix = etcdPrefix.under(StoragePaths.of(resource));
             // deployments.apps and deployments.extensions share one prefix: page through it once.
             byPrefix.putIfAbsent(prefix, new Target(resource, prefix, chain));
         }
@@ -89,17 +89,5 @@ public final class Targets {
             }
         }
         return Optional.empty();
-    }
-
-    private static String root(String etcdPrefix) {
-        String root = etcdPrefix == null ? "" : etcdPrefix.trim();
-        while (root.endsWith("/")) {
-            root = root.substring(0, root.length() - 1);
-        }
-        if (root.isEmpty()) {
-            throw new IllegalArgumentException("the etcd prefix is empty: pass kube-apiserver's --etcd-prefix"
-                    + " (default /registry)");
-        }
-        return root;
     }
 }

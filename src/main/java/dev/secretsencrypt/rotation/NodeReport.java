@@ -26,8 +26,8 @@ public record NodeReport(String node, Optional<Stage> stage, String hash) {
     }
 
     /** True only for a readable report of exactly this config (and this stage, when the stage counts too). */
-    public boolean loaded(Stage current, String configHash, boolean stageToo) {
-        return readable() && hash.equals(configHash) && (!stageToo || stage.get() == current);
+    public boolean loaded(Stage current, String configHash, ReportMatch match) {
+        return readable() && hash.equals(configHash) && (match == ReportMatch.CONFIG || stage.get() == current);
     }
 
     /** Reads {@code rotate-<hex>}; stage names contain '_' but never '-', so the first '-' splits. */

@@ -13,9 +13,11 @@ import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The rotation rules: pure functions from a state to a new state or a refusal. No file, no socket, no clock
@@ -64,14 +66,10 @@ public final class Rotation {
 
     /** Turns encryption off for new writes; every key stays so the data written under it stays readable. */
     public Outcome disable(Optional<RotationState> current) {
-        if (current.isEmpty()) {
-            return new Outcome.Refused("encryption is not configured here: there is nothing to disable");
-        }
-        RotationState s = current.get();
-        Optional<Outcome> uncovered = noSecretsRule(s);
-        if (uncovered.isPresent()) {
-            return uncovered.get();
-        }
+        return onConfigured(current, "encryption is not configured here: there is nothing to disable", this::disable);
+    }
+
+    private Outcome disable(RotationState s) {
         KeyList keys = keysOf(s.config());
         if (!keys.isEnabled()) {
             return new Outcome.Changed(s, "encryption is already disabled");
@@ -85,14 +83,10 @@ public final class Rotation {
      */
     public Outcome prepare(Optional<RotationState> current, Optional<ProviderType> type, boolean force,
                           Set<String> reservedNames) {
-        if (current.isEmpty()) {
-            return notConfigured("prepare");
-        }
-        RotationState s = current.get();
-        Optional<Outcome> uncovered = noSecretsRule(s);
-        if (uncovered.isPresent()) {
-            return uncovered.get();
-        }
+        return onConfigured(current, notConfigured("prepare"), s -> prepare(s, type, force, reservedNames));
+    }
+
+    private Outcome prepare(RotationState s, Optional<ProviderType> type, boolean force, Set<String> reservedNames) {
         if (!force && !s.stage().isRestingPoint()) {
             return wrongStage("prepare", s.stage(), "start or reencrypt_finished",
                     "finish the rotation in progress first (status shows where it stands)");
@@ -115,14 +109,10 @@ public final class Rotation {
 
     /** Makes the prepared key the one that writes; the old keys stay for reading until reencrypt retires them. */
     public Outcome rotate(Optional<RotationState> current, boolean force) {
-        if (current.isEmpty()) {
-            return notConfigured("rotate");
-        }
-        RotationState s = current.get();
-        Optional<Outcome> uncovered = noSecretsRule(s);
-        if (uncovered.isPresent()) {
-            return uncovered.get();
-        }
+        return onConfigured(current, notConfigured("rotate"), s -> rotate(s, force));
+    }
+
+    private Outcome rotate(RotationState s, boolean force) {
         if (!force && s.stage() != Stage.PREPARE) {
             return wrongStage("rotate", s.stage(), "prepare", "run prepare first");
         }
@@ -138,6 +128,45 @@ public final class Rotation {
                 Optional.empty());
         return new Outcome.Changed(next, "key " + prepared.get() + " now encrypts new writes; restart every "
                 + "kube-apiserver, then run reencrypt");
+    }
+
+    // The stages a re-encryption starts from without -f: after rotate, or a request or an orphaned run to resume.
+    private static final Set<Stage> REENCRYPT_STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST,
+            Stage.REENCRYPT_ACTIVE);
+
+    /** Records a re-encryption for a later run (or the agent): stage reencrypt_request. */
+    public static Outcome requestReencrypt(RotationState s, boolean force) {
+        return reencryptFrom(s, force, Stage.REENCRYPT_REQUEST, "re-encryption requested");
+    }
+
+    /** A run takes over: stage reencrypt_active, from rotate, a request, or an orphaned run it resumes. */
+    public static Outcome startReencrypt(RotationState s, boolean force) {
+        return reencryptFrom(s, force, Stage.REENCRYPT_ACTIVE, "re-encryption running");
+    }
+
+    private static Outcome reencryptFrom(RotationState s, boolean force, Stage next, String summary) {
+        if (s.config().secretsRule().isEmpty()) {
+            return new Outcome.Refused("no rule of the encryption config covers secrets, so there are no keys to "
+                    + "re-encrypt from: add one (resources: [secrets]) with enable, then run reencrypt");
+        }
+        if (!force && !REENCRYPT_STARTS.contains(s.stage())) {
+            return wrongStage("reencrypt", s.stage(), "rotate", "run prepare and rotate first");
+        }
+        return new Outcome.Changed(s.withStage(next), summary);
+    }
+
+    /**
+     * A finished run: reencrypt_finished, unless it was forced from start or prepare. Then it goes back there: it
+     * rewrote values, but the rotation it did not finish must be able to go on (rotate needs its prepared key and stage).
+     */
+    public static Outcome finishReencrypt(RotationState s, Stage startedFrom) {
+        Stage end = startedFrom == Stage.START || startedFrom == Stage.PREPARE ? startedFrom : Stage.REENCRYPT_FINISHED;
+        return new Outcome.Changed(s.withStage(end), "stage " + end.text());
+    }
+
+    /** A run that failed, or one that removes no key (--skip): back to the stage it started from. */
+    public static Outcome returnFromReencrypt(RotationState s, Stage startedFrom) {
+        return new Outcome.Changed(s.withStage(startedFrom), "stage back to " + startedFrom.text());
     }
 
     /**
@@ -216,8 +245,17 @@ public final class Rotation {
                         + "kube-apiserver stores Secrets unencrypted; add such a rule to the file, then run enable"));
     }
 
-    private static Outcome notConfigured(String command) {
-        return new Outcome.Refused("encryption is not configured here: run enable before " + command);
+    private static String notConfigured(String command) {
+        return "encryption is not configured here: run enable before " + command;
+    }
+
+    /** The guard every rule on a stored state starts with: there is one, and it has a rule that covers Secrets. */
+    private static Outcome onConfigured(Optional<RotationState> current, String whenMissing,
+                                        Function<RotationState, Outcome> rule) {
+        if (current.isEmpty()) {
+            return new Outcome.Refused(whenMissing);
+        }
+        return noSecretsRule(current.get()).orElseGet(() -> rule.apply(current.get()));
     }
 
     private static Outcome wrongStage(String command, Stage current, String needed, String next) {

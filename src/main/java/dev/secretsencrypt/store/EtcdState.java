@@ -50,10 +50,10 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     private boolean tokenCheckStored;
     private volatile boolean reached;
 
-    public EtcdState(Client client, String prefix, char[] token, String endpoints, Duration timeout) {
+    public EtcdState(Client client, EtcdPrefix prefix, char[] token, String endpoints, Duration timeout) {
         this.client = client;
         this.kv = client.getKVClient();
-        this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        this.prefix = prefix.asDirectory();
         this.token = token.clone();
         this.endpoints = endpoints;
         this.timeout = timeout;
@@ -251,7 +251,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
-    @Override
+    /** The etcd that holds the Secrets (and this tool's state), for the composition root's re-encryption. */
     public KV datastore() {
         return kv;
     }

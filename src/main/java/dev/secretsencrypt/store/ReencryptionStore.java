@@ -1,16 +1,12 @@
 package dev.secretsencrypt.store;
 
 import dev.secretsencrypt.failure.AlreadyRunning;
-import io.etcd.jetcd.KV;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /** What re-encryption needs beyond the rotation state: the datastore itself, the owner, the checkpoint record. */
 public interface ReencryptionStore {
-    /** The etcd that holds the Secrets (and this tool's state). */
-    KV datastore();
-
     /** How many keys etcd holds under {@code prefix}. */
     long count(String prefix);
 

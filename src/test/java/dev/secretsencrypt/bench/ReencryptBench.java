@@ -14,12 +14,13 @@ import dev.secretsencrypt.reencrypt.Pass;
 import dev.secretsencrypt.reencrypt.PassListener;
 import dev.secretsencrypt.reencrypt.PassResult;
 import dev.secretsencrypt.reencrypt.PassSettings;
-import dev.secretsencrypt.reencrypt.ProgressReport;
+import dev.secretsencrypt.reencrypt.Summary;
 import dev.secretsencrypt.reencrypt.Scan;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import dev.secretsencrypt.reencrypt.Target;
 import dev.secretsencrypt.reencrypt.Targets;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.store.EtcdPrefix;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
@@ -131,7 +132,7 @@ public final class ReencryptBench {
             expect(done.rewritten() == n && done.failed() == 0, "the pass ended with " + done);
             passRates[round] = report("(b) reencrypt, round " + (round + 1) + ": aescbc " + suffix(under) + " -> "
                     + suffix(to), n, bytes, pass);
-            System.out.println("    " + ProgressReport.summary(done.rewritten(), done.unchanged(), done.failed(),
+            System.out.println("    " + Summary.of(done.rewritten(), done.unchanged(), done.failed(),
                     pass.result().elapsed()));
             compact();
             under = to;
@@ -179,7 +180,7 @@ public final class ReencryptBench {
         List<Key> keys = writer == reader ? List.of(writer) : List.of(writer, reader);
         EncryptionConfig config = EncryptionConfig.of(List.of(new ResourceRule(List.of("secrets"), List.of(
                 new KeyedProvider(ProviderType.AESCBC, keys), new IdentityProvider()))));
-        return Targets.resolve(config, prefix, List.of(), List.of());
+        return Targets.resolve(config, EtcdPrefix.of(prefix), List.of(), List.of());
     }
 
     private record Phase(PassResult result, long nanos, long peakUsed) {

@@ -200,7 +200,12 @@ class LocalRotationTest {
         Cli.Result rotate = run("rotate");
         assertEquals(1, rotate.exitCode());
         assertTrue(rotate.err().contains("Restart kube-apiserver on server-1"), rotate.err());
-        assertEquals(0, run("rotate", "-f").exitCode());
+        // -f skips the stage order only, never the check that the server loaded the config
+        Cli.Result forced = run("rotate", "-f");
+        assertEquals(1, forced.exitCode(), forced.all());
+        assertTrue(forced.err().contains("-f does not skip this check"), forced.err());
+        assertEquals(0, run("sync").exitCode());
+        assertEquals(0, run("rotate").exitCode());
     }
 
     @Test

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.store.EtcdPrefix;
 import io.etcd.jetcd.KeyValue;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +35,7 @@ class CasWriterTest {
     @BeforeEach
     void start() {
         etcd = SeededEtcd.open();
-        chain = Targets.resolve(RotationKeys.config(List.of("secrets")), etcd.root, List.of(), List.of()).get(0)
+        chain = Targets.resolve(RotationKeys.config(List.of("secrets")), EtcdPrefix.of(etcd.root), List.of(), List.of()).get(0)
                 .chain();
         policy = ValuePolicy.reencrypt(chain, false);
         pool = Workers.start("test");

@@ -24,6 +24,7 @@ import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.ExternalTools;
+import dev.secretsencrypt.store.EtcdPrefix;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
@@ -65,7 +66,7 @@ class PassTest {
     @BeforeEach
     void start() {
         etcd = SeededEtcd.open();
-        targets = Targets.resolve(RotationKeys.config(RESOURCES), etcd.root, List.of(), List.of());
+        targets = Targets.resolve(RotationKeys.config(RESOURCES), EtcdPrefix.of(etcd.root), List.of(), List.of());
         chain = targets.get(0).chain();
     }
 
@@ -348,7 +349,7 @@ class PassTest {
     void aChainWhoseFirstProviderIsKmsIsRefusedBeforeAnythingIsRead() {
         KmsProvider kms = new KmsProvider("v2", "vault", "unix:///kms.sock", null, null);
         EncryptionConfig config = EncryptionConfig.of(List.of(new ResourceRule(List.of("secrets"), List.of(kms))));
-        List<Target> kmsTargets = Targets.resolve(config, etcd.root, List.of(), List.of());
+        List<Target> kmsTargets = Targets.resolve(config, EtcdPrefix.of(etcd.root), List.of(), List.of());
 
         CommandRefused refused = assertThrows(CommandRefused.class, () -> new Pass(etcd.kv, kmsTargets, SMALL));
         assertTrue(refused.getMessage().contains("KMS provider vault"), refused.getMessage());

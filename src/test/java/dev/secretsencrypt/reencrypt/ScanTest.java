@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.Envelopes;
+import dev.secretsencrypt.store.EtcdPrefix;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ class ScanTest {
         String unreadable = etcd.root + "/secrets/ns/zz-retired";
         stored.put(unreadable, etcd.seal(RotationKeys.RETIRED_ENVELOPE, unreadable, "k8s\0old".getBytes(UTF_8)));
         etcd.putAll(stored);
-        List<Target> targets = Targets.resolve(RotationKeys.config(List.of("secrets", "configmaps")), etcd.root,
+        List<Target> targets = Targets.resolve(RotationKeys.config(List.of("secrets", "configmaps")), EtcdPrefix.of(etcd.root),
                 List.of(), List.of());
         List<Long> progress = new ArrayList<>();
 
@@ -69,7 +70,7 @@ class ScanTest {
     void aRetiredKeyPassedAsExtraReaderOpensWhatItWrote() throws Exception {
         String key = etcd.root + "/secrets/ns/restored-from-snapshot";
         etcd.put(key, etcd.seal(RotationKeys.RETIRED_ENVELOPE, key, "k8s\0old".getBytes(UTF_8)));
-        List<Target> targets = Targets.resolve(RotationKeys.config(List.of("secrets")), etcd.root, List.of(),
+        List<Target> targets = Targets.resolve(RotationKeys.config(List.of("secrets")), EtcdPrefix.of(etcd.root), List.of(),
                 List.of(new ReadOnlyKey(dev.secretsencrypt.config.ProviderType.AESCBC, RotationKeys.RETIRED)));
 
         ScanResult result = Scan.run(etcd.kv, targets, 10, Duration.ofSeconds(30), n -> { });

@@ -12,6 +12,7 @@ import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.store.EtcdPrefix;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class TargetsTest {
         EncryptionConfig config = RotationKeys.config(List.of("secrets", "configmaps", "widgets.example.com",
                 "deployments.apps", "services", "ingresses.networking.k8s.io", "apiservices.apiregistration.k8s.io"));
 
-        List<String> prefixes = Targets.resolve(config, "/registry/", List.of(), List.of()).stream()
+        List<String> prefixes = Targets.resolve(config, EtcdPrefix.of("/registry/"), List.of(), List.of()).stream()
                 .map(Target::etcdPrefix).toList();
 
         assertEquals(List.of("/registry/secrets/", "/registry/configmaps/", "/registry/example.com/widgets/",
@@ -38,7 +39,7 @@ class TargetsTest {
                 List.of(new IdentityProvider()));
         EncryptionConfig config = EncryptionConfig.of(List.of(first, second));
 
-        List<Target> targets = Targets.resolve(config, "/registry", List.of(), List.of());
+        List<Target> targets = Targets.resolve(config, EtcdPrefix.of("/registry"), List.of(), List.of());
 
         assertEquals(List.of("secrets", "deployments.apps", "configmaps"),
                 targets.stream().map(Target::resource).toList());
@@ -54,17 +55,17 @@ class TargetsTest {
                 new ResourceRule(List.of("secrets"), List.of(new IdentityProvider())), all));
 
         CommandRefused refused = assertThrows(CommandRefused.class,
-                () -> Targets.resolve(config, "/registry", List.of(), List.of()));
+                () -> Targets.resolve(config, EtcdPrefix.of("/registry"), List.of(), List.of()));
         assertTrue(refused.getMessage().contains("--resources"), refused.getMessage());
 
-        List<Target> named = Targets.resolve(config, "/registry", List.of("secrets", "configmaps",
+        List<Target> named = Targets.resolve(config, EtcdPrefix.of("/registry"), List.of("secrets", "configmaps",
                 "widgets.example.com"), List.of());
         assertEquals(List.of("/registry/secrets/", "/registry/configmaps/", "/registry/example.com/widgets/"),
                 named.stream().map(Target::etcdPrefix).toList());
         assertEquals("identity", named.get(0).chain().writer().description(), "the exact name wins over *.*");
         assertEquals(RotationKeys.ACTIVE_CBC.description(), named.get(1).chain().writer().description());
         assertThrows(CommandRefused.class,
-                () -> Targets.resolve(config, "/registry", List.of("*.*"), List.of()));
+                () -> Targets.resolve(config, EtcdPrefix.of("/registry"), List.of("*.*"), List.of()));
     }
 
     @Test
@@ -72,7 +73,7 @@ class TargetsTest {
         EncryptionConfig config = RotationKeys.config(List.of("secrets"));
 
         CommandRefused refused = assertThrows(CommandRefused.class,
-                () -> Targets.resolve(config, "/registry", List.of("configmaps"), List.of()));
+                () -> Targets.resolve(config, EtcdPrefix.of("/registry"), List.of("configmaps"), List.of()));
         assertTrue(refused.getMessage().contains("configmaps"), refused.getMessage());
     }
 
@@ -81,7 +82,7 @@ class TargetsTest {
         EncryptionConfig config = RotationKeys.config(List.of("secrets"));
         ReadOnlyKey retired = new ReadOnlyKey(ProviderType.AESCBC, RotationKeys.RETIRED);
 
-        Target target = Targets.resolve(config, "/registry", List.of(), List.of(retired)).get(0);
+        Target target = Targets.resolve(config, EtcdPrefix.of("/registry"), List.of(), List.of(retired)).get(0);
 
         List<Envelope> order = target.chain().readOrder();
         assertEquals("aescbc/aescbckey-2025-01-01T00:00:00Z", order.get(order.size() - 1).description());
@@ -91,7 +92,7 @@ class TargetsTest {
 
     @Test
     void prefixesEndInASlashSoSecretsNeverTakesInSecretsfoo() {
-        Target secrets = Targets.resolve(RotationKeys.config(List.of("secrets")), "/registry", List.of(), List.of())
+        Target secrets = Targets.resolve(RotationKeys.config(List.of("secrets")), EtcdPrefix.of("/registry"), List.of(), List.of())
                 .get(0);
 
         assertEquals("/registry/secrets/", secrets.etcdPrefix());

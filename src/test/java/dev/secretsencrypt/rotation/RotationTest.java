@@ -247,4 +247,30 @@ class RotationTest {
         assertTrue(Rotation.retire(rotated, KeyUsage.incomplete()).retired().isEmpty());
         assertTrue(Rotation.retire(rotated, new KeyUsage(java.util.Map.of(), 1, true)).retired().isEmpty());
     }
+
+    @Test
+    void reencryptStartsFromRotateOrARequestOrAnOrphanedRunAndOtherwiseOnlyWithForce() {
+        KeyedProvider keys = new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD));
+        for (Stage from : List.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE)) {
+            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, keys), false)).stage());
+        }
+        assertEquals(Stage.REENCRYPT_REQUEST, changed(Rotation.requestReencrypt(state(Stage.ROTATE, keys), false)).stage());
+        String refused = refused(Rotation.startReencrypt(state(Stage.PREPARE, keys), false));
+        assertEquals("reencrypt needs stage rotate, the current stage is prepare: run prepare and rotate first (or -f to "
+                + "skip this check)", refused);
+        assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(Stage.PREPARE, keys), true)).stage());
+        RotationState noSecrets = new RotationState(Stage.ROTATE, EncryptionConfig.of(List.of(CONFIGMAPS)),
+                Optional.empty());
+        assertTrue(refused(Rotation.startReencrypt(noSecrets, true)).startsWith("no rule of the encryption config covers"));
+    }
+
+    @Test
+    void aFinishedRunEndsInReencryptFinishedUnlessItWasForcedFromStartOrPrepare() {
+        RotationState active = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
+        assertEquals(Stage.REENCRYPT_FINISHED, changed(Rotation.finishReencrypt(active, Stage.ROTATE)).stage());
+        assertEquals(Stage.PREPARE, changed(Rotation.finishReencrypt(active, Stage.PREPARE)).stage());
+        assertEquals(Stage.START, changed(Rotation.finishReencrypt(active, Stage.START)).stage());
+        assertEquals(Stage.ROTATE, changed(Rotation.returnFromReencrypt(active, Stage.ROTATE)).stage());
+        assertEquals(active.config(), changed(Rotation.finishReencrypt(active, Stage.ROTATE)).config(), "keys untouched");
+    }
 }

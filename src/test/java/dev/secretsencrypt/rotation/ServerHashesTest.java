@@ -46,7 +46,7 @@ class ServerHashesTest {
     @Test
     void aReportThatDoesNotParseIsNamedAndNeverCountsAsLoaded() {
         NodeReport damaged = NodeReport.parse("node-2", "futurestage-abc");
-        assertFalse(damaged.loaded(Stage.PREPARE, "abc", false));
+        assertFalse(damaged.loaded(Stage.PREPARE, "abc", ReportMatch.CONFIG));
         ServerHashes h = ServerHashes.of(Stage.PREPARE, "abc", List.of(r("node-1", Stage.PREPARE, "abc"), damaged));
         assertFalse(h.allMatch());
         assertTrue(h.mismatch().orElseThrow().contains("the report of node-2 does not parse"), h.mismatch().toString());

@@ -28,7 +28,7 @@ class EtcdStateTest {
     final String prefix = "/test-" + UUID.randomUUID() + "/";
 
     EtcdState store(String token) {
-        return new EtcdState(EtcdCluster.newClient(etcd.endpoints()), prefix, token.toCharArray(), etcd.endpointsCsv(),
+        return new EtcdState(EtcdCluster.newClient(etcd.endpoints()), EtcdPrefix.of(prefix), token.toCharArray(), etcd.endpointsCsv(),
                 Duration.ofSeconds(5));
     }
 

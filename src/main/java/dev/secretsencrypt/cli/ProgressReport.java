@@ -1,5 +1,7 @@
-package dev.secretsencrypt.reencrypt;
+package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.reencrypt.Checkpoint;
+import dev.secretsencrypt.reencrypt.PassListener;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
@@ -15,7 +17,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Both go to the stream given (pass System.err, so stdout stays for results). The bar runs its own refresh thread
  * until {@link #close()}.
  */
-public final class ProgressReport implements AutoCloseable {
+public final class ProgressReport implements PassListener, AutoCloseable {
     static final int LINE_EVERY_SECONDS = 5;
 
     private final String task;
@@ -61,6 +63,12 @@ public final class ProgressReport implements AutoCloseable {
     private static boolean onTerminal() {
         String term = System.getenv("TERM");
         return System.console() != null && term != null && !term.isBlank() && !term.equals("dumb");
+    }
+
+    /** From the pass, after every page: the checkpoint carries done and total for the whole pass. */
+    @Override
+    public void progress(Checkpoint checkpoint) {
+        update(checkpoint.done(), checkpoint.total());
     }
 
     /** {@code done} values so far, counted from the start of the whole pass (a resumed pass starts above 0). */
@@ -118,18 +126,6 @@ public final class ProgressReport implements AutoCloseable {
         }
         long percent = Math.min(100, done * 100 / total);
         return task + ": " + done + "/" + total + " values (" + percent + "%), " + rate + "/s";
-    }
-
-    /**
-     * {@code reencrypted N values (U unchanged, F failed) in T s (R/s)}: N is the values rewritten; T has one
-     * decimal; R is every value handled (rewritten + unchanged + failed) per second of the exact elapsed time,
-     * rounded to an integer, since reading and checking an unchanged value is work the pass did too.
-     */
-    public static String summary(long rewritten, long unchanged, long failed, Duration elapsed) {
-        long rate = perSecond(rewritten + unchanged + failed, elapsed);
-        double seconds = elapsed.toNanos() / 1e9;
-        return String.format(Locale.ROOT, "reencrypted %d values (%d unchanged, %d failed) in %.1f s (%d/s)",
-                rewritten, unchanged, failed, seconds, rate);
     }
 
     private static long perSecond(long values, Duration elapsed) {

@@ -1,9 +1,10 @@
-package dev.secretsencrypt.reencrypt;
+package dev.secretsencrypt.cli;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.reencrypt.Summary;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -15,11 +16,11 @@ class ProgressReportTest {
     @Test
     void summaryGivesCountsOneDecimalSecondsAndEveryHandledValuePerSecond() {
         assertEquals("reencrypted 20000 values (0 unchanged, 0 failed) in 4.3 s (4651/s)",
-                ProgressReport.summary(20000, 0, 0, Duration.ofMillis(4300)));
+                Summary.of(20000, 0, 0, Duration.ofMillis(4300)));
         assertEquals("reencrypted 900 values (95 unchanged, 5 failed) in 2.0 s (500/s)",
-                ProgressReport.summary(900, 95, 5, Duration.ofSeconds(2)));
+                Summary.of(900, 95, 5, Duration.ofSeconds(2)));
         assertEquals("reencrypted 0 values (0 unchanged, 0 failed) in 0.0 s (0/s)",
-                ProgressReport.summary(0, 0, 0, Duration.ZERO));
+                Summary.of(0, 0, 0, Duration.ZERO));
     }
 
     @Test

@@ -1,0 +1,12 @@
+package dev.secretsencrypt.node;
+
+import dev.secretsencrypt.store.EtcdSettings;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What a server node is configured with, whatever it came from (flags, environment): its data dir and name, the
+ * etcd that holds the cluster state (absent: single-server mode) and kube-apiserver's {@code --etcd-prefix}.
+ */
+public record NodeSettings(Path dataDir, String nodeName, Optional<EtcdSettings> etcd, String etcdPrefix) {
+}

@@ -1,0 +1,74 @@
+package dev.secretsencrypt.node;
+
+import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.reencrypt.PassListener;
+import dev.secretsencrypt.reencrypt.StoredValues;
+import dev.secretsencrypt.rotation.Rotation;
+import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.DataDir;
+import dev.secretsencrypt.store.EtcdConnection;
+import dev.secretsencrypt.store.EtcdPrefix;
+import dev.secretsencrypt.store.EtcdState;
+import dev.secretsencrypt.store.LocalState;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The composition root: one command's (or the agent's) session on this server. It checks the data dir, opens the
+ * store the settings name, and builds the use cases on it with the clock and randomness given. Nothing else
+ * constructs a store or looks at which one it is.
+ */
+public final class Session implements AutoCloseable {
+    private final NodeSettings settings;
+    private final ClusterState state;
+    private final Optional<EtcdState> etcd;
+    private final ServerNode node;
+    private final Clock clock;
+
+    private Session(NodeSettings settings, ClusterState state, Optional<EtcdState> etcd, ServerNode node, Clock clock) {
+        this.settings = settings;
+        this.state = state;
+        this.etcd = etcd;
+        this.node = node;
+        this.clock = clock;
+    }
+
+    /** {@code warnings} hears what the operator should know but that does not stop the command. */
+    public static Session open(NodeSettings settings, Clock clock, SecureRandom random, Consumer<String> warnings) {
+        Path configFile = settings.dataDir().resolve(LocalState.CONFIG_FILE);
+        DataDir.check(settings.dataDir(), configFile).forEach(warnings);
+        LocalState local = new LocalState(settings.dataDir(), settings.nodeName());
+        Rotation rules = new Rotation(clock, random);
+        if (settings.etcd().isEmpty()) {
+            ServerNode node = new ServerNode(local, Optional.empty(), Optional.empty(), configFile, settings.nodeName(),
+                    rules);
+            return new Session(settings, local, Optional.empty(), node, clock);
+        }
+        EtcdState etcd = EtcdConnection.open(settings.etcd().get(), warnings);
+        ServerNode node = new ServerNode(etcd, Optional.of(local), Optional.of(etcd), configFile, settings.nodeName(),
+                rules);
+        return new Session(settings, etcd, Optional.of(etcd), node, clock);
+    }
+
+    public ServerNode node() {
+        return node;
+    }
+
+    /** reencrypt and verify over {@code resources} (every resource the config names when empty). */
+    public Reencryption reencryption(List<String> resources, PassListener progress) {
+        EtcdState datastore = etcd.orElseThrow(() -> new CommandRefused("reencrypt and verify work on the values "
+                + "stored in etcd, so each needs the datastore: run it with --endpoints set to the etcd that "
+                + "kube-apiserver uses (enable --endpoints adopts this server's config and stage)"));
+        return new Reencryption(node, datastore, datastore, new StoredValues(datastore.datastore()),
+                settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, clock);
+    }
+
+    @Override
+    public void close() {
+        state.close();
+    }
+}
