@@ -1,7 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.node.Session;
+import dev.secretsencrypt.usecase.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,6 +1,6 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.NodeSettings;
+import dev.secretsencrypt.usecase.NodeSettings;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
 import java.net.InetAddress;

@@ -1,7 +1,7 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.ReencryptRequest;
-import dev.secretsencrypt.node.Session;
+import dev.secretsencrypt.usecase.ReencryptRequest;
+import dev.secretsencrypt.usecase.Session;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +20,7 @@ final class ReencryptCommand extends StateCommand {
     boolean skip;
 
     @Option(names = "--async", description = "Only record the request (stage reencrypt_request); a later reencrypt "
-            + "on any server, or the agent, carries it out.")
+            + "on any server carries it out.")
     boolean async;
 
     @Option(names = "--resources", split = ",", paramLabel = "RESOURCE",

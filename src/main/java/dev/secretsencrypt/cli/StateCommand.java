@@ -1,6 +1,6 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.Session;
+import dev.secretsencrypt.usecase.Session;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.Session;
+import dev.secretsencrypt.usecase.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -2,7 +2,7 @@ package dev.secretsencrypt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.secretsencrypt.node.Session;
+import dev.secretsencrypt.usecase.Session;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -22,7 +22,7 @@ import java.util.Deque;
 import java.util.Set;
 
 /**
- * Crash-safe file replacement for files that hold keys: a reader (kube-apiserver, another node's agent) sees the
+ * Crash-safe file replacement for files that hold keys: a reader (kube-apiserver, another command) sees the
  * old bytes or the new bytes, never a torn or world-readable file.
  */
 public final class AtomicFiles {

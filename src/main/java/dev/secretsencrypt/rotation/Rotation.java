@@ -134,7 +134,7 @@ public final class Rotation {
     private static final Set<Stage> REENCRYPT_STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST,
             Stage.REENCRYPT_ACTIVE);
 
-    /** Records a re-encryption for a later run (or the agent): stage reencrypt_request. */
+    /** Records a re-encryption for a later run: stage reencrypt_request. */
     public static Outcome requestReencrypt(RotationState s, boolean force) {
         return reencryptFrom(s, force, Stage.REENCRYPT_REQUEST, "re-encryption requested");
     }

@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;

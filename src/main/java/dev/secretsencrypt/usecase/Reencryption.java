@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.failure.AlreadyRunning;
@@ -99,7 +99,7 @@ public final class Reencryption {
             Snapshot requested = replace(current, next);
             store.saveRunRecord(run.toJson());
             return "re-encryption requested at revision " + requested.revision() + "; run reencrypt on any server "
-                    + "(or let the agent) carry it out" + liveness;
+                    + "carry it out" + liveness;
         }
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
             // CAS against what the checks and the targets were computed from: a change since then refuses the run

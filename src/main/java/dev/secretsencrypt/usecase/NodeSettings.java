@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.store.EtcdSettings;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 /** How a re-encryption was asked for: {@code reencrypt [-f] [--skip] [--async]}, as named choices. */
 public record ReencryptRequest(StageCheck stageCheck, Keys keys, When when) {
@@ -8,7 +8,7 @@ public record ReencryptRequest(StageCheck stageCheck, Keys keys, When when) {
     /** {@code --skip} rewrites every value but removes no key. */
     public enum Keys { RETIRE_UNUSED, KEEP_ALL }
 
-    /** {@code --async} only records the request; a later reencrypt (or the agent) carries it out. */
+    /** {@code --async} only records the request; a later reencrypt on any server carries it out. */
     public enum When { NOW, LATER }
 
     public static ReencryptRequest now() {

@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.reencrypt.PassListener;

@@ -1,4 +1,4 @@
-package dev.secretsencrypt.node;
+package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.ServerHashes;
