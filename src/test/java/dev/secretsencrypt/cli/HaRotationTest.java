@@ -76,6 +76,15 @@ class HaRotationTest {
         return r;
     }
 
+    /** A kube-apiserver's data under /registry, encryption enabled and synced everywhere: the key it writes with. */
+    Envelope enabledOnEveryServer(KV kv) throws Exception {
+        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        assertEquals(0, on("node-1", "enable").exitCode());
+        syncEveryServer();
+        return ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();
+    }
+
     void syncEveryServer() throws Exception {
         for (String node : NODES) {
             Cli.Result r = on(node, "sync");
@@ -121,11 +130,7 @@ class HaRotationTest {
     @Test
     void reencryptionFromOneServerLeavesEveryServerWithTheSameFileAndNoOldKey() throws Exception {
         KV kv = etcd.client().getKVClient();
-        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
-        assertEquals(0, on("node-1", "enable").exitCode());
-        syncEveryServer();
-        Envelope old = ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();
+        Envelope old = enabledOnEveryServer(kv);
         Map<String, byte[]> plain = new HashMap<>();
         for (int i = 0; i < 200; i++) {
             String key = "/registry/secrets/ns/s-" + i;
@@ -181,11 +186,7 @@ class HaRotationTest {
     @Test
     void aPassRidesThroughLosingAnEtcdMemberWhileTheQuorumHolds() throws Exception {
         KV kv = etcd.client().getKVClient();
-        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
-        assertEquals(0, on("node-1", "enable").exitCode());
-        syncEveryServer();
-        Envelope old = ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();
+        Envelope old = enabledOnEveryServer(kv);
         List<Op> batch = new ArrayList<>();
         int secrets = 20_000;
         for (int i = 0; i < secrets; i++) {
