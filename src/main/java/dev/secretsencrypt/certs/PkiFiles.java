@@ -1,0 +1,192 @@
+package dev.secretsencrypt.certs;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** The PEM certificate files under some directories (and single files), each with its key and CA bundle beside it. */
+public final class PkiFiles {
+    /** Larger files are no PEM certificate anyone wrote by hand or tool; skipping them keeps a scan cheap. */
+    private static final long MAX_FILE = 1 << 20;
+    private static final int EXPLICIT_DEPTH = 8;
+
+    /** A directory to look in, how deep, and whether its absence is the operator's error. */
+    public record Root(Path path, int depth, boolean explicit) {
+        public static Root known(Path dir, int depth) {
+            return new Root(dir, depth, false);
+        }
+
+        public static Root given(Path path) {
+            return new Root(path, EXPLICIT_DEPTH, true);
+        }
+    }
+
+    /** What the walk found, and what it could not read (said on stderr, never fatal). */
+    public record Found(List<CertificateSource> sources, List<X509Certificate> authorities, List<String> warnings) {
+    }
+
+    /** A PATH the operator named does not exist. */
+    public static final class MissingPath extends Exception {
+        MissingPath(Path path) {
+            super(path + " does not exist: check the path (directories are searched for PEM certificates)", null,
+                    false, false);
+        }
+    }
+
+    /**
+     * kubeadm's /etc/kubernetes/pki (etcd/ included), k3s and RKE2 server/tls and agent dirs, the kubelet's pki dir;
+     * under {@code hostRoot} ({@code /}, or where a container mounts the host). The agent dirs are read one level
+     * deep only: below them lie containerd's images.
+     */
+    public static List<Root> knownDirectories(Path hostRoot) {
+        List<Root> roots = new ArrayList<>();
+        roots.add(Root.known(hostRoot.resolve("etc/kubernetes/pki"), EXPLICIT_DEPTH));
+        Path rancher = hostRoot.resolve("var/lib/rancher");
+        if (Files.isDirectory(rancher)) {
+            try (Stream<Path> distributions = Files.list(rancher)) {
+                for (Path d : distributions.sorted().toList()) {
+                    roots.add(Root.known(d.resolve("server/tls"), EXPLICIT_DEPTH));
+                    roots.add(Root.known(d.resolve("agent"), 1));
+                }
+            } catch (IOException unreadable) {
+                // not root on a k3s host: the scan of the other dirs goes on, and reading them says why
+                roots.add(Root.known(rancher, 1));
+            }
+        }
+        roots.add(Root.known(hostRoot.resolve("var/lib/kubelet/pki"), 1));
+        return roots;
+    }
+
+    public static Found scan(List<Root> roots) throws MissingPath {
+        for (Root root : roots) {
+            if (root.explicit() && !Files.exists(root.path())) {
+                throw new MissingPath(root.path());
+            }
+        }
+        List<Path> files = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        Set<Path> seen = new HashSet<>();
+        for (Root root : roots) {
+            if (!Files.exists(root.path())) {
+                continue; // a known directory this server does not have
+            }
+            for (Path file : filesUnder(root, warnings)) {
+                try {
+                    if (seen.add(file.toRealPath())) {
+                        files.add(file);
+                    }
+                } catch (IOException gone) {
+                    // removed while we walked: nothing to report
+                }
+            }
+        }
+        List<CertificateSource> sources = new ArrayList<>();
+        List<X509Certificate> authorities = new ArrayList<>();
+        for (Path file : files) {
+            Optional<byte[]> bytes = read(file, warnings);
+            if (bytes.isEmpty() || !PemContents.hasCertificate(bytes.get())) {
+                continue;
+            }
+            PemContents contents = PemContents.parse(bytes.get());
+            if (contents.certificates().isEmpty()) {
+                warnings.add(file + " has a PEM certificate block that cannot be parsed: check the file");
+                continue;
+            }
+            contents.certificates().stream().filter(Inspection::isCa).forEach(authorities::add);
+            sources.add(new CertificateSource(new Location.File(file), contents.certificates(),
+                    keyFor(file, contents, warnings), bundleBeside(file, warnings)));
+        }
+        return new Found(sources, authorities, warnings);
+    }
+
+    private static List<Path> filesUnder(Root root, List<String> warnings) {
+        if (!Files.isDirectory(root.path())) {
+            return List.of(root.path());
+        }
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(root.path(), root.depth())) {
+            walk.filter(Files::isRegularFile).sorted().filter(p -> !superseded(p)).forEach(out::add);
+        } catch (IOException | RuntimeException unreadable) {
+            warnings.add("cannot list " + root.path() + " (" + reason(unreadable) + "): run as root to include it");
+        }
+        return out;
+    }
+
+    /**
+     * The kubelet keeps every certificate it rotated to (kubelet-client-2026-01-01-10-00-00.pem) and points
+     * kubelet-client-current.pem at the one in use: only that one counts.
+     */
+    static boolean superseded(Path file) {
+        String name = file.getFileName().toString();
+        int dash = name.lastIndexOf("-current.pem");
+        if (dash >= 0 || !name.endsWith(".pem")) {
+            return false;
+        }
+        for (String family : List.of("kubelet-client", "kubelet-server")) {
+            if (name.startsWith(family + "-") && Files.exists(file.resolveSibling(family + "-current.pem"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Optional<CertificateSource.PairedKey> keyFor(Path file, PemContents contents, List<String> warnings) {
+        if (!contents.privateKeys().isEmpty()) {
+            return Optional.of(new CertificateSource.PairedKey(contents.privateKeys().get(0), file.toString()));
+        }
+        for (String name : KeyPairing.keyNamesFor(file.getFileName().toString())) {
+            Path key = file.resolveSibling(name);
+            if (name.isEmpty() || !Files.isRegularFile(key)) {
+                continue;
+            }
+            Optional<PemContents> pem = read(key, warnings).filter(PemContents::hasPem).map(PemContents::parse);
+            if (pem.isPresent() && !pem.get().privateKeys().isEmpty()) {
+                return Optional.of(new CertificateSource.PairedKey(pem.get().privateKeys().get(0), key.toString()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<CertificateSource.Bundle> bundleBeside(Path file, List<String> warnings) {
+        for (String name : List.of("ca.crt", "ca.pem")) {
+            Path bundle = file.resolveSibling(name);
+            if (bundle.equals(file) || KeyPairing.isBundleName(file.getFileName().toString())
+                    || !Files.isRegularFile(bundle)) {
+                continue;
+            }
+            Optional<PemContents> pem = read(bundle, warnings).map(PemContents::parse);
+            if (pem.isPresent() && !pem.get().certificates().isEmpty()) {
+                return Optional.of(new CertificateSource.Bundle(bundle.toString(), pem.get().certificates()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<byte[]> read(Path file, List<String> warnings) {
+        try {
+            if (Files.size(file) > MAX_FILE) {
+                return Optional.empty();
+            }
+            return Optional.of(Files.readAllBytes(file));
+        } catch (IOException e) {
+            String warning = "cannot read " + file + " (" + reason(e) + ")" + (e instanceof AccessDeniedException
+                    ? ": run as root to include it" : "");
+            if (!warnings.contains(warning)) {
+                warnings.add(warning);
+            }
+            return Optional.empty();
+        }
+    }
+
+    private static String reason(Exception e) {
+        return e instanceof AccessDeniedException ? "permission denied" : e.getClass().getSimpleName();
+    }
+}
