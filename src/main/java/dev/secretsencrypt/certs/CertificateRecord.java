@@ -19,8 +19,8 @@ public record CertificateRecord(Location location, int position, String subject,
         return !findings.isEmpty();
     }
 
-    /** The worst flag first, for the one-word status column. */
+    /** {@code ok}, or every flag: {@code expired, key mismatch}. */
     public String status() {
-        return findings.isEmpty() ? "ok" : findings.get(0).flag().text();
+        return findings.isEmpty() ? "ok" : String.join(", ", findings.stream().map(f -> f.flag().text()).toList());
     }
 }

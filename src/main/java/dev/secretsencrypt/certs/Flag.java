@@ -5,8 +5,8 @@ public enum Flag {
     EXPIRED("expired"),
     NOT_YET_VALID("not yet valid"),
     EXPIRING("expiring"),
-    KEY_MISMATCH("key does not match"),
-    CHAIN_BROKEN("not signed by its CA bundle");
+    KEY_MISMATCH("key mismatch"),
+    CHAIN_BROKEN("chain broken");
 
     private final String text;
 

@@ -53,7 +53,8 @@ public final class Inspection {
     }
 
     private long daysLeft(X509Certificate cert) {
-        return Math.floorDiv(Duration.between(now, cert.getNotAfter().toInstant()).getSeconds(), 86_400L);
+        // whole days, as kubeadm's check-expiration counts them: 2 days 5 hours ago is -2, not -3
+        return Duration.between(now, cert.getNotAfter().toInstant()).toDays();
     }
 
     private List<Finding> dateFindings(X509Certificate cert) {

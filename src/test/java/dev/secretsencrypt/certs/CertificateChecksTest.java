@@ -37,6 +37,7 @@ class CertificateChecksTest {
                 List.of(expired.cert(), expiring.cert(), healthy.cert(), later.cert()), Optional.empty(), Optional.empty())));
         assertEquals(List.of(Flag.EXPIRED), flags(records.get(0)));
         assertEquals(-3, records.get(0).daysLeft());
+        assertEquals("expired", records.get(0).status());
         assertEquals(List.of(Flag.EXPIRING), flags(records.get(1)));
         assertEquals(10, records.get(1).daysLeft());
         assertEquals(List.of(), flags(records.get(2)));
@@ -138,6 +139,7 @@ class CertificateChecksTest {
         List<CertificateRecord> r = inspect(SecretCertificates.of(kesSecret));
         assertEquals(1, r.size());
         assertEquals(List.of(Flag.EXPIRED, Flag.KEY_MISMATCH), flags(r.get(0)));
+        assertEquals("expired, key mismatch", r.get(0).status());
         assertEquals(new Location.InSecret("minio", "kes-tenant-kes-tls", "public.crt"), r.get(0).location());
 
         StoredSecret tls = new StoredSecret("web", "web-tls", "kubernetes.io/tls", KubeStorage.data("tls.crt",
