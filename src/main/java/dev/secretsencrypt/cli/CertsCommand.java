@@ -164,6 +164,13 @@ final class CertsCommand implements Callable<Integer> {
         return r.location().where() + (r.position() > 1 ? " #" + r.position() : "");
     }
 
+    private static Map<String, String> finding(Finding f) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("flag", f.flag().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("detail", f.detail());
+        return m;
+    }
+
     String json(List<CertificateRecord> records, StoredSecretCertificates.Read cluster, List<String> warnings)
             throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -190,8 +197,7 @@ final class CertsCommand implements Callable<Integer> {
             c.put("daysLeft", r.daysLeft());
             c.put("ca", r.ca());
             c.put("status", r.status());
-            c.put("findings", r.findings().stream().map(f -> Map.of("flag", f.flag().name().toLowerCase(),
-                    "detail", f.detail())).toList());
+            c.put("findings", r.findings().stream().map(CertsCommand::finding).toList());
             NextStep.of(r).ifPresent(n -> c.put("next", n));
             certs.add(c);
         }
