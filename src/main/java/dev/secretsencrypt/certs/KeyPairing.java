@@ -14,7 +14,11 @@ final class KeyPairing {
         if (base.equals(certName)) {
             return List.of();
         }
-        return List.of(base + ".key", base + "-key.pem", base + ".key.pem", certName.equals("cert.pem") ? "key.pem" : "");
+        List<String> names = new java.util.ArrayList<>(List.of(base + ".key", base + "-key.pem", base + ".key.pem"));
+        if (certName.equals("cert.pem")) {
+            names.add("key.pem");
+        }
+        return names;
     }
 
     static boolean isBundleName(String name) {
@@ -22,6 +26,6 @@ final class KeyPairing {
     }
 
     static Optional<String> firstPresent(List<String> candidates, List<String> present) {
-        return candidates.stream().filter(c -> !c.isEmpty() && present.contains(c)).findFirst();
+        return candidates.stream().filter(present::contains).findFirst();
     }
 }

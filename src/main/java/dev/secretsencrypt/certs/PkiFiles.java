@@ -126,8 +126,7 @@ public final class PkiFiles {
      */
     static boolean superseded(Path file) {
         String name = file.getFileName().toString();
-        int dash = name.lastIndexOf("-current.pem");
-        if (dash >= 0 || !name.endsWith(".pem")) {
+        if (name.endsWith("-current.pem") || !name.endsWith(".pem")) {
             return false;
         }
         for (String family : List.of("kubelet-client", "kubelet-server")) {
@@ -144,7 +143,7 @@ public final class PkiFiles {
         }
         for (String name : KeyPairing.keyNamesFor(file.getFileName().toString())) {
             Path key = file.resolveSibling(name);
-            if (name.isEmpty() || !Files.isRegularFile(key)) {
+            if (!Files.isRegularFile(key)) {
                 continue;
             }
             Optional<PemContents> pem = read(key, warnings).filter(PemContents::hasPem).map(PemContents::parse);
