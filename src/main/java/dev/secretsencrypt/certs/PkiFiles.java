@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -18,14 +20,21 @@ public final class PkiFiles {
     private static final long MAX_FILE = 1 << 20;
     private static final int EXPLICIT_DEPTH = 8;
 
-    /** A directory to look in, how deep, and whether its absence is the operator's error. */
-    public record Root(Path path, int depth, boolean explicit) {
+    /**
+     * A directory to look in, how deep, whether its absence is the operator's error, and the key that goes with it
+     * when the operator named one (the etcd client's --cert and --key).
+     */
+    public record Root(Path path, int depth, boolean explicit, Optional<Path> key) {
         public static Root known(Path dir, int depth) {
-            return new Root(dir, depth, false);
+            return new Root(dir, depth, false, Optional.empty());
         }
 
         public static Root given(Path path) {
-            return new Root(path, EXPLICIT_DEPTH, true);
+            return new Root(path, EXPLICIT_DEPTH, true, Optional.empty());
+        }
+
+        public static Root certificateWithKey(Path certificate, Optional<Path> key) {
+            return new Root(certificate, 0, true, key);
         }
     }
 
@@ -74,10 +83,12 @@ public final class PkiFiles {
         List<Path> files = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
+        Map<Path, Path> namedKeys = new HashMap<>();
         for (Root root : roots) {
             if (!Files.exists(root.path())) {
                 continue; // a known directory this server does not have
             }
+            root.key().ifPresent(key -> namedKeys.put(root.path(), key));
             for (Path file : filesUnder(root, warnings)) {
                 try {
                     if (seen.add(file.toRealPath())) {
@@ -102,7 +113,8 @@ public final class PkiFiles {
             }
             contents.certificates().stream().filter(Inspection::isCa).forEach(authorities::add);
             sources.add(new CertificateSource(new Location.File(file), contents.certificates(),
-                    keyFor(file, contents, warnings), bundleBeside(file, warnings)));
+                    keyFor(file, contents, Optional.ofNullable(namedKeys.get(file)), warnings),
+                    bundleBeside(file, warnings)));
         }
         return new Found(sources, authorities, warnings);
     }
@@ -137,12 +149,15 @@ public final class PkiFiles {
         return false;
     }
 
-    private static Optional<CertificateSource.PairedKey> keyFor(Path file, PemContents contents, List<String> warnings) {
+    private static Optional<CertificateSource.PairedKey> keyFor(Path file, PemContents contents, Optional<Path> named,
+                                                                List<String> warnings) {
         if (!contents.privateKeys().isEmpty()) {
             return Optional.of(new CertificateSource.PairedKey(contents.privateKeys().get(0), file.toString()));
         }
-        for (String name : KeyPairing.keyNamesFor(file.getFileName().toString())) {
-            Path key = file.resolveSibling(name);
+        List<Path> candidates = new ArrayList<>();
+        named.ifPresent(candidates::add);
+        KeyPairing.keyNamesFor(file.getFileName().toString()).forEach(n -> candidates.add(file.resolveSibling(n)));
+        for (Path key : candidates) {
             if (!Files.isRegularFile(key)) {
                 continue;
             }

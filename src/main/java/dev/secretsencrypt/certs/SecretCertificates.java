@@ -46,6 +46,14 @@ public final class SecretCertificates {
         return sources;
     }
 
+    /** The data keys that hold a PEM certificate block no parser can read: said as a warning, never skipped silently. */
+    public static List<String> unparseable(StoredSecret secret) {
+        return secret.data().entrySet().stream()
+                .filter(e -> PemContents.hasCertificate(e.getValue()))
+                .filter(e -> PemContents.parse(e.getValue()).certificates().isEmpty())
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
     private static Optional<CertificateSource.PairedKey> keyFor(String name, PemContents contents,
             Map<String, PemContents> pem, List<String> withKeys, boolean onlyCertificate) {
         if (!contents.privateKeys().isEmpty()) {

@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,7 +74,7 @@ final class CertsCommand implements Callable<Integer> {
         Instant now = clock.instant();
         List<PkiFiles.Root> roots = new ArrayList<>(PkiFiles.knownDirectories(hostRoot));
         if (options.cert != null) {
-            roots.add(PkiFiles.Root.given(options.cert));
+            roots.add(PkiFiles.Root.certificateWithKey(options.cert, Optional.ofNullable(options.key)));
         }
         paths.forEach(p -> roots.add(PkiFiles.Root.given(p)));
         PkiFiles.Found files;
@@ -92,7 +93,7 @@ final class CertsCommand implements Callable<Integer> {
             }
             // a Secret's chain is judged by its own ca.crt only: a file CA on this server says nothing about it
             records.addAll(new Inspection(now, warn, List.of()).inspect(cluster.sources()));
-            cluster.notSecrets().forEach(n -> warnings.add("not a Secret in kube-apiserver's storage form, skipped: " + n));
+            cluster.skipped().forEach(n -> warnings.add("skipped " + n));
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

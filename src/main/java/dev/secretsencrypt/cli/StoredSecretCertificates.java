@@ -44,8 +44,8 @@ final class StoredSecretCertificates {
     // small pages: a Secret can be 1 MiB, and a page must fit in one gRPC message
     private static final int PAGE = 50;
 
-    /** What the read found: certificate sources, the Secrets no key opens, the values that are no Secret. */
-    record Read(List<CertificateSource> sources, long secrets, List<String> unreadable, List<String> notSecrets) {
+    /** What the read found: certificate sources, the Secrets no key opens, what could not be parsed (warnings). */
+    record Read(List<CertificateSource> sources, long secrets, List<String> unreadable, List<String> skipped) {
     }
 
     private StoredSecretCertificates() {
@@ -60,7 +60,7 @@ final class StoredSecretCertificates {
         Duration timeout = Duration.ofSeconds(Math.max(5, options.etcdTimeoutSeconds));
         List<CertificateSource> sources = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
-        List<String> notSecrets = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         long secrets = eachValue(store.datastore(), prefix, timeout, kv -> {
             String etcdKey = kv.getKey().toString(StandardCharsets.UTF_8);
             byte[] plaintext;
@@ -71,15 +71,17 @@ final class StoredSecretCertificates {
                 return;
             }
             try {
-                StoredSecret secret = StoredSecret.decode(plaintext);
-                sources.addAll(SecretCertificates.of(named(secret, etcdKey.substring(prefix.length()))));
+                StoredSecret secret = named(StoredSecret.decode(plaintext), etcdKey.substring(prefix.length()));
+                sources.addAll(SecretCertificates.of(secret));
+                SecretCertificates.unparseable(secret).forEach(key -> skipped.add(secret.namespace() + "/"
+                        + secret.name() + " " + key + ": a PEM certificate block that cannot be parsed"));
             } catch (StoredSecret.NotASecret e) {
-                notSecrets.add(etcdKey + ": " + e.getMessage());
+                skipped.add(etcdKey + ": not a Secret in kube-apiserver's storage form (" + e.getMessage() + ")");
             } finally {
                 Arrays.fill(plaintext, (byte) 0);
             }
         });
-        return new Read(sources, secrets, unreadable, notSecrets);
+        return new Read(sources, secrets, unreadable, skipped);
     }
 
     /**

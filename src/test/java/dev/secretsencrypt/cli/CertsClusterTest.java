@@ -196,10 +196,14 @@ class CertsClusterTest {
         store("web", "fine", KubeStorage.protobuf("web", "fine", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", ca.certPem())), envelope("aesgcm/"));
         put(etcdPrefix + "/secrets/web/lost", "k8s:enc:aescbc:v1:gone:0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+        store("web", "broken", KubeStorage.json("web", "broken", "kubernetes.io/tls", KubeStorage.data("tls.crt",
+                "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")), envelope("aesgcm/"));
         Cli.Result r = se("certs", "--host-root", tmp.resolve("no-host").toString());
         assertEquals(1, r.exitCode(), r.all());
         assertTrue(r.out().startsWith("Certificates: 1 checked, 0 flagged"), r.out());
         assertTrue(r.err().contains("1 Secret(s) could not be opened with any configured or retired key"), r.err());
+        assertTrue(r.err().contains("Warning: skipped web/broken tls.crt: a PEM certificate block that cannot be parsed"),
+                r.err());
         Cli.Result json = se("certs", "-o", "json", "--host-root", tmp.resolve("no-host").toString());
         assertEquals(etcdPrefix + "/secrets/web/lost", new ObjectMapper().readTree(json.out())
                 .get("unreadableSecrets").get(0).asText());

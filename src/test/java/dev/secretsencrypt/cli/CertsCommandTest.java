@@ -197,16 +197,24 @@ class CertsCommandTest {
         Path dir = Files.createDirectories(tmp.resolve("ossl"));
         Process p = new ProcessBuilder("sh", "-c", """
                 set -e
-                openssl req -x509 -newkey rsa:2048 -nodes -keyout client.key -out client.crt -days 3 -subj /CN=etcd-client 2>/dev/null
+                openssl req -x509 -newkey rsa:2048 -nodes -keyout client-tls.key -out client.crt -days 3 -subj /CN=etcd-client 2>/dev/null
                 openssl req -x509 -newkey rsa:2048 -nodes -keyout web.key -out web.pem -days 400 -subj /CN=web 2>/dev/null
                 """).directory(dir.toFile()).redirectErrorStream(true).start();
         assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        keys.add(Files.readString(dir.resolve("client.key")));
+        keys.add(Files.readString(dir.resolve("client-tls.key")));
         keys.add(Files.readString(dir.resolve("web.key")));
         Cli.Result r = cli.run("certs", "--host-root", tmp.resolve("empty").toString(), "--cert",
-                dir.resolve("client.crt").toString(), "--key", dir.resolve("client.key").toString(), dir.resolve("web.pem").toString());
+                dir.resolve("client.crt").toString(), "--key", dir.resolve("client-tls.key").toString(),
+                dir.resolve("web.pem").toString());
         assertEquals(1, r.exitCode(), r.all());
         assertTrue(lineOf(r.out(), "client.crt").get(0).matches("expiring\\s+[23]\\s.*CN=etcd-client"), r.out());
+        // web.key beside web.pem is its key
         assertTrue(lineOf(r.out(), "web.pem").get(0).matches("ok\\s+(399|400)\\s.*CN=web"), r.out());
+        // --key is the key of --cert, whatever its name
+        Cli.Result wrongKey = cli.run("certs", "--host-root", tmp.resolve("empty").toString(), "--cert",
+                dir.resolve("client.crt").toString(), "--key", dir.resolve("web.key").toString());
+        assertEquals(1, wrongKey.exitCode(), wrongKey.all());
+        assertTrue(lineOf(wrongKey.out(), "client.crt").get(0).startsWith("expiring, key mismatch "), wrongKey.out());
+        assertTrue(wrongKey.out().contains("the private key in " + dir.resolve("web.key")), wrongKey.out());
     }
 }
