@@ -2,8 +2,11 @@ package dev.secretsencrypt.certs;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -88,15 +91,12 @@ public final class PkiFiles {
             if (!Files.exists(root.path())) {
                 continue; // a known directory this server does not have
             }
-            root.key().ifPresent(key -> namedKeys.put(root.path(), key));
+            if (root.key().isPresent()) {
+                realPath(root.path()).ifPresent(real -> namedKeys.put(real, root.key().get()));
+            }
             for (Path file : filesUnder(root, warnings)) {
-                try {
-                    if (seen.add(file.toRealPath())) {
-                        files.add(file);
-                    }
-                } catch (IOException gone) {
-                    // removed while we walked: nothing to report
-                }
+                // kubelet-client-current.pem and the file it points to, or --cert inside a known dir: once
+                realPath(file).filter(seen::add).ifPresent(real -> files.add(file));
             }
         }
         List<CertificateSource> sources = new ArrayList<>();
@@ -113,7 +113,7 @@ public final class PkiFiles {
             }
             contents.certificates().stream().filter(Inspection::isCa).forEach(authorities::add);
             sources.add(new CertificateSource(new Location.File(file), contents.certificates(),
-                    keyFor(file, contents, Optional.ofNullable(namedKeys.get(file)), warnings),
+                    keyFor(file, contents, realPath(file).map(namedKeys::get), warnings),
                     bundleBeside(file, warnings)));
         }
         return new Found(sources, authorities, warnings);
@@ -124,12 +124,36 @@ public final class PkiFiles {
             return List.of(root.path());
         }
         List<Path> out = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(root.path(), root.depth())) {
-            walk.filter(Files::isRegularFile).sorted().filter(p -> !superseded(p)).forEach(out::add);
-        } catch (IOException | RuntimeException unreadable) {
+        try {
+            // one unreadable subdirectory is warned about; the walk goes on with the rest
+            Files.walkFileTree(root.path(), Set.of(), root.depth(), new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (Files.isRegularFile(file) && !superseded(file)) {
+                        out.add(file);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    warnings.add("cannot read " + file + " (" + reason(e) + "): run as root to include it");
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException unreadable) {
             warnings.add("cannot list " + root.path() + " (" + reason(unreadable) + "): run as root to include it");
         }
+        out.sort(null);
         return out;
+    }
+
+    private static Optional<Path> realPath(Path file) {
+        try {
+            return Optional.of(file.toRealPath());
+        } catch (IOException gone) {
+            return Optional.empty(); // removed while we walked, or a dangling link: nothing to report
+        }
     }
 
     /**

@@ -178,6 +178,21 @@ class CertsCommandTest {
     }
 
     @Test
+    void theEtcdClientCertificateInsideAKnownDirectoryIsListedOnceWithItsKey() throws Exception {
+        TestPki.Issued etcdCa = TestPki.ca("CN=etcd-ca", days(-10), days(3000));
+        TestPki.Issued client = TestPki.leaf(etcdCa, "CN=kube-apiserver-etcd-client", days(-10), days(300));
+        Path cert = write("etc/kubernetes/pki/apiserver-etcd-client.crt", client.certPem());
+        write("etc/kubernetes/pki/apiserver-etcd-client.key", key(client));
+        Path otherKey = write("elsewhere/etcd-client.key", key(TestPki.leaf(etcdCa, "CN=x", days(-1), days(1))));
+        Cli.Result r = cli.run("certs", "--host-root", tmp.resolve("host").toString(), "--cert", cert.toString(),
+                "--key", otherKey.toString());
+        assertEquals(1, r.exitCode(), r.all());
+        assertEquals(1, lineOf(r.out(), "apiserver-etcd-client.crt  ").size(), r.out());
+        assertTrue(lineOf(r.out(), "apiserver-etcd-client.crt  ").get(0).startsWith("key mismatch "), r.out());
+        assertTrue(r.out().contains("the private key in " + otherKey + " is not the certificate's key"), r.out());
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         Path empty = tmp.resolve("empty");
         Cli.Result missing = cli.run("certs", "--host-root", empty.toString(), tmp.resolve("nowhere").toString());
