@@ -15,7 +15,16 @@ public final class SecretCertificates {
     private SecretCertificates() {
     }
 
+    /**
+     * A legacy service-account token Secret holds a copy of the cluster CA that kube-controller-manager keeps in step
+     * with its --root-ca-file (checked on the server): listing it once per ServiceAccount would bury the report.
+     */
+    static final String SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token";
+
     public static List<CertificateSource> of(StoredSecret secret) {
+        if (SERVICE_ACCOUNT_TOKEN.equals(secret.type())) {
+            return List.of();
+        }
         Map<String, PemContents> pem = new TreeMap<>();
         secret.data().forEach((key, value) -> {
             if (PemContents.hasPem(value)) {

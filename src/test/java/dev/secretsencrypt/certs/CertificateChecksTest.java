@@ -151,6 +151,15 @@ class CertificateChecksTest {
     }
 
     @Test
+    void theClusterCaCopiedIntoEveryServiceAccountTokenSecretIsNotListedOncePerServiceAccount() {
+        StoredSecret token = new StoredSecret("default", "default-token-x7k2p", "kubernetes.io/service-account-token",
+                KubeStorage.data("ca.crt", CA.certPem(), "namespace", "default", "token", "eyJhbGciOi"));
+        assertEquals(List.of(), SecretCertificates.of(token));
+        StoredSecret opaque = new StoredSecret("default", "ca-copy", "Opaque", KubeStorage.data("ca.crt", CA.certPem()));
+        assertEquals(1, SecretCertificates.of(opaque).size());
+    }
+
+    @Test
     void theMetricEscapesLabelValuesAsThePrometheusTextFormatRequires() {
         TestPki.Issued odd = TestPki.selfSigned("CN=a \\\"quoted\\\" \\\\ name,O=x", NOW.minus(DAY), NOW.plus(DAY));
         CertificateRecord r = inspect(List.of(new CertificateSource(new Location.InSecret("ns", "we\"ird\nname", "tls.crt"),
