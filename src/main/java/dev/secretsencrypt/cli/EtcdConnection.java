@@ -1,15 +1,15 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.CommandRefused;
+import dev.secretsencrypt.config.BoundedFiles;
+import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.store.DataDir;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Collections;
-import java.util.EnumSet;
 import java.time.Duration;
 import javax.net.ssl.SSLException;
 
@@ -48,25 +48,32 @@ final class EtcdConnection {
     /** --token, then --token-file, then SECRETS_ENCRYPT_TOKEN (already in --token), then <data-dir>/token. */
     static char[] token(NodeOptions o) {
         if (o.token != null && !o.token.isBlank()) {
+            if (!o.token.equals(System.getenv("SECRETS_ENCRYPT_TOKEN"))) {
+                o.warn("warning: --token on the command line is visible to every user of this machine (ps, "
+                        + "/proc/<pid>/cmdline): use --token-file (mode 600) or SECRETS_ENCRYPT_TOKEN");
+            }
             return o.token.trim().toCharArray();
         }
-        Path file = o.tokenFile != null ? o.tokenFile : o.dataDir.resolve("token");
+        boolean given = o.tokenFile != null;
+        Path file = given ? o.tokenFile : o.dataDir.resolve("token");
+        String source = given ? "the token file given with --token-file, " + file : "the default token file " + file;
         if (!Files.exists(file)) {
-            throw new CommandRefused("no cluster token: the state in etcd is wrapped with it. Pass --token-file (the "
-                    + "same token on every server), set SECRETS_ENCRYPT_TOKEN, or create " + file + " (mode 600)");
+            throw new CommandRefused("no cluster token: " + source + " does not exist, and neither --token nor "
+                    + "SECRETS_ENCRYPT_TOKEN is set. The state in etcd is wrapped with the token: put the cluster's token "
+                    + "(the same on every server) in " + file + " (mode 600) or pass --token-file");
         }
         try {
-            if (!Collections.disjoint(Files.getPosixFilePermissions(file), EnumSet.of(PosixFilePermission.GROUP_READ,
-                    PosixFilePermission.OTHERS_READ))) {
-                System.err.println("Warning: the token file " + file + " is readable by other users: chmod 600 " + file);
-            }
-            String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+            DataDir.requirePrivateToken(file);
+            String text = new String(BoundedFiles.read(file, BoundedFiles.SMALL_LIMIT), StandardCharsets.UTF_8).trim();
             if (text.isEmpty()) {
-                throw new CommandRefused("the token file " + file + " is empty: put the cluster token in it");
+                throw new CommandRefused(source + " is empty: put the cluster token in it");
             }
             return text.toCharArray();
+        } catch (AccessDeniedException e) {
+            throw new CommandRefused("cannot read " + source + ": permission denied. Run as root (or the user that "
+                    + "owns it); do not loosen its mode, it must stay 600");
         } catch (IOException e) {
-            throw new CommandRefused("cannot read the token file " + file + ": " + e.getMessage());
+            throw new CommandRefused("cannot read " + source + ": " + e.getMessage());
         }
     }
 }

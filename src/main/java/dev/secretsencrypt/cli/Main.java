@@ -1,10 +1,11 @@
 package dev.secretsencrypt.cli;
 
-import dev.secretsencrypt.node.CommandRefused;
-import dev.secretsencrypt.store.ChangedConcurrently;
-import dev.secretsencrypt.store.ReencryptionStore;
-import dev.secretsencrypt.store.StateUnavailable;
+import dev.secretsencrypt.failure.OperatorError;
+import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,9 +26,17 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
+    // Held here: java.util.logging keeps loggers weakly, and a collected logger forgets its level.
+    private static final List<Logger> LIBRARY_LOGGERS = List.of(Logger.getLogger("io.grpc"), Logger.getLogger("io.netty"),
+            Logger.getLogger("io.etcd"));
+
     static {
         // jetcd logs through SLF4J with no provider bound; its "no providers" notice is noise on every command
         System.setProperty("slf4j.internal.verbosity", "ERROR");
+        // gRPC and netty log through java.util.logging to stderr ("Received data on closed stream" by the hundred):
+        // off unless asked for with SECRETS_ENCRYPT_DEBUG=1; they never log a value
+        Level level = System.getenv("SECRETS_ENCRYPT_DEBUG") == null ? Level.OFF : Level.FINE;
+        LIBRARY_LOGGERS.forEach(l -> l.setLevel(level));
     }
 
     public static void main(String[] args) {
@@ -39,22 +48,33 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
+        // the one place an error becomes the Error: line and the exit code
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             err.println("Error: " + operatorMessage(e));
+            if (!(e instanceof OperatorError) && System.getenv("SECRETS_ENCRYPT_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
             err.flush();
-            return 1;
+            return commandLine.getExitCodeExceptionMapper().getExitCode(e);
         });
+        cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE
+                : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
     }
 
-    /** Our own exceptions carry a message for the operator; anything else is named so it can be reported. */
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_REFUSED = 1;
+    // A bug exits 1 too: scripts know 0, 1 (refused or failed) and 2 (usage); the message says it is a bug.
+    static final int EXIT_BUG = 1;
+
+    /** An operator error carries its message; anything else is a bug, said so, without class names. */
     private static String operatorMessage(Exception e) {
-        if (e instanceof CommandRefused || e instanceof StateUnavailable || e instanceof ChangedConcurrently
-                || e instanceof ReencryptionStore.AlreadyRunning) {
+        if (e instanceof OperatorError) {
             return e.getMessage();
         }
-        return e.getMessage() + " (" + e.getClass().getSimpleName() + "); run status to see where the rotation stands, "
-                + "then run the command again";
+        return "unexpected failure (a bug in secrets-encrypt, please report it): " + StateUnavailable.readable(
+                String.valueOf(e.getMessage())) + ". Run status to see where the rotation stands, then run the command "
+                + "again (SECRETS_ENCRYPT_DEBUG=1 shows the details)";
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -4,6 +4,7 @@ import dev.secretsencrypt.node.Reencryption;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.rotation.Rotation;
 import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.DataDir;
 import dev.secretsencrypt.store.EtcdState;
 import dev.secretsencrypt.store.LocalState;
 import java.net.InetAddress;
@@ -13,7 +14,9 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The options every command shares: where this node's files are, and where the cluster's truth lives. */
 public final class NodeOptions {
@@ -76,7 +79,16 @@ public final class NodeOptions {
         return endpoints != null && !endpoints.isEmpty();
     }
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** Warnings go to the command's error stream, so a script reading stdout sees results only. */
+    void warn(String text) {
+        command.commandLine().getErr().println(text);
+    }
+
     public ClusterState openState() {
+        DataDir.check(dataDir, dataDir.resolve(LocalState.CONFIG_FILE)).forEach(this::warn);
         if (!clusterMode()) {
             return new LocalState(dataDir, nodeName());
         }

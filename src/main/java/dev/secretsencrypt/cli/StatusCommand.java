@@ -57,7 +57,7 @@ final class StatusCommand extends StateCommand {
     }
 
     private static String reencryptionLine(Stage stage, RunRecord r) {
-        if (RunRecord.FAILED.equals(r.status())) {
+        if (r.failed()) {
             return "Reencryption: failed on " + r.node() + ": " + r.message().lines().findFirst().orElse("")
                     + " (reencrypt printed the details; run it again once that is resolved)";
         }
@@ -79,7 +79,7 @@ final class StatusCommand extends StateCommand {
         out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
         out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
         v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),
-                "status", r.status(), "done", r.checkpoint().done(), "total", r.checkpoint().total())));
+                "status", r.status().text(), "done", r.checkpoint().done(), "total", r.checkpoint().total())));
         List<Map<String, String>> nodes = v.nodes().stream().map(StatusCommand::node).toList();
         out.put("nodes", nodes);
         try {
@@ -92,7 +92,7 @@ final class StatusCommand extends StateCommand {
     private static Map<String, String> node(NodeReport n) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("name", n.node());
-        m.put("stage", n.stage().text());
+        m.put("stage", n.stage().map(Stage::text).orElse(NodeReport.UNREADABLE));
         m.put("hash", n.hash());
         return m;
     }

@@ -2,7 +2,7 @@ package dev.secretsencrypt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.secretsencrypt.node.CommandRefused;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.node.ServerNode;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import dev.secretsencrypt.store.ClusterState;

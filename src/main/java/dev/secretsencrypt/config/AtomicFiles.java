@@ -3,15 +3,20 @@ package dev.secretsencrypt.config;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
@@ -23,6 +28,8 @@ import java.util.Set;
 public final class AtomicFiles {
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
+    private static final String TEMP_SUFFIX = ".tmp";
+    static final Duration LEFTOVER_AGE = Duration.ofSeconds(10);
 
     private AtomicFiles() {
     }
@@ -30,14 +37,17 @@ public final class AtomicFiles {
     /**
      * Replaces {@code file} with {@code bytes}: temp file in the same directory created 0600 (never readable by
      * others, even briefly), fsync, atomic rename, fsync of the directory. Missing directories are created 0700;
-     * existing ones are left as they are.
+     * existing ones are left as they are. A symbolic link is written through: its target is replaced atomically and
+     * the link stays, so a kube-apiserver that reads the link's target sees every update. Temp files a killed write
+     * left behind (they hold every key) are removed first.
      */
     public static void write(Path file, byte[] bytes) throws IOException {
-        Path target = file.toAbsolutePath();
+        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
         Path dir = target.getParent();
         createMissing(dir);
+        removeLeftovers(target);
         FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(PRIVATE_FILE);
-        Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp", mode);
+        Path temp = Files.createTempFile(dir, tempPrefix(target), TEMP_SUFFIX, mode);
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -53,6 +63,33 @@ public final class AtomicFiles {
         }
         // Without this the rename itself may be lost in a crash, leaving the old file in place.
         syncDirectory(dir);
+    }
+
+    /**
+     * Removes what a write of {@code file} killed between creating its temp file and the rename left behind. Only temp
+     * files older than {@link #LEFTOVER_AGE}: a write takes milliseconds, so an older one is never a write in flight.
+     */
+    public static void removeLeftovers(Path file) throws IOException {
+        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
+        if (!Files.isDirectory(target.getParent())) {
+            return;
+        }
+        String prefix = tempPrefix(target);
+        FileTime before = FileTime.from(Instant.now().minus(LEFTOVER_AGE));
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(target.getParent(), p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.substring(prefix.length()).matches("[0-9]+\\.tmp");
+        })) {
+            for (Path leftover : leftovers) {
+                if (Files.getLastModifiedTime(leftover, LinkOption.NOFOLLOW_LINKS).compareTo(before) < 0) {
+                    Files.deleteIfExists(leftover);
+                }
+            }
+        }
+    }
+
+    private static String tempPrefix(Path target) {
+        return "." + target.getFileName() + ".";
     }
 
     /** Makes {@code dir} private to the owner: created 0700 when missing, chmod 0700 when present. */

@@ -2,7 +2,6 @@ package dev.secretsencrypt.config;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -43,7 +42,7 @@ public final class ConfigFiles {
     public static EncryptionConfig read(Path path) throws InvalidConfig {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(path);
+            bytes = BoundedFiles.read(path, BoundedFiles.CONFIG_LIMIT);
         } catch (IOException e) {
             throw new InvalidConfig("error reading encryption provider configuration file " + GoText.quote(path.toString())
                     + ": " + reason(e));

@@ -5,6 +5,9 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Decodes a document tree into a {@link ConfigDraft} the way kube-apiserver's strict universal decoder does:
@@ -25,7 +28,9 @@ final class StrictDecoder {
         JsonNode root = document.root();
         TypeMeta meta = TypeMeta.of(root);
         StrictDecoder decoder = new StrictDecoder();
-        document.duplicateFields().forEach(f -> decoder.strictErrors.add("duplicate field " + GoText.quote(f)));
+        document.duplicateFields().forEach(f -> decoder.strictErrors.add(keyEntryField(f)
+                .map(entry -> "duplicate field in " + GoText.quote(entry) + NOT_SHOWN)
+                .orElseGet(() -> "duplicate field " + GoText.quote(f))));
         ConfigDraft draft = decoder.config(root, meta);
         if (!decoder.strictErrors.isEmpty()) {
             throw new DecodeFailure("strict decoding error: " + String.join(", ", decoder.strictErrors));
@@ -297,7 +302,23 @@ final class StrictDecoder {
     }
 
     private void unknown(At at) {
-        strictErrors.add("unknown field " + GoText.quote(at.indexed()));
+        strictErrors.add(keyEntryField(at.indexed()).map(entry -> "unknown field in " + GoText.quote(entry) + NOT_SHOWN)
+                .orElseGet(() -> "unknown field " + GoText.quote(at.indexed())));
+    }
+
+    // A secret pasted as a mapping key would otherwise be echoed whole, as kube-apiserver does.
+    private static final String NOT_SHOWN = " (a key entry holds only name and secret; the field's name is not shown, "
+            + "as it may be a secret)";
+    private static final Pattern KEY_ENTRY = Pattern.compile("^(.*\\.keys\\[\\d+\\])\\.(.*)$",
+            Pattern.DOTALL);
+
+    /** The key entry ({@code resources[0].providers[0].aescbc.keys[0]}) a field path lies inside, other than its own fields. */
+    private static Optional<String> keyEntryField(String path) {
+        Matcher m = KEY_ENTRY.matcher(path);
+        if (!m.matches() || m.group(2).equals("name") || m.group(2).equals("secret")) {
+            return Optional.empty();
+        }
+        return Optional.of(m.group(1));
     }
 
     // Go's UnmarshalTypeError; the offending value itself is never printed (it may be a secret).

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.config.ProviderType;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import javax.crypto.Cipher;
@@ -16,7 +17,7 @@ final class AesCbcEnvelope extends KeyedEnvelope {
     private final SecretKeySpec key;
 
     AesCbcEnvelope(String keyName, byte[] secret) {
-        super("aescbc", keyName);
+        super(ProviderType.AESCBC, keyName);
         this.key = new SecretKeySpec(secret, "AES");
     }
 

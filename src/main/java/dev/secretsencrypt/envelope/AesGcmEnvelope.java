@@ -1,5 +1,6 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.config.ProviderType;
 import java.security.GeneralSecurityException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -18,7 +19,7 @@ final class AesGcmEnvelope extends KeyedEnvelope {
     private final SecretKeySpec key;
 
     AesGcmEnvelope(String keyName, byte[] secret) {
-        super("aesgcm", keyName);
+        super(ProviderType.AESGCM, keyName);
         this.key = new SecretKeySpec(secret, "AES");
     }
 

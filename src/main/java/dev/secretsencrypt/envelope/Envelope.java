@@ -1,5 +1,8 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.config.KeyRef;
+import java.util.Optional;
+
 /**
  * One provider key, turning a plaintext into the exact bytes kube-apiserver stores in etcd and back.
  * The etcd key is passed as context because aesgcm authenticates it; the others ignore it.
@@ -18,6 +21,11 @@ public interface Envelope {
 
     /** For operator output: {@code aescbc/aescbckey}, {@code identity}. Never key material. */
     String description();
+
+    /** The configured key this envelope is, for counting values per key; empty for identity and KMS. */
+    default Optional<KeyRef> key() {
+        return Optional.empty();
+    }
 
     /**
      * False when a wrong key can still "open" a value (aescbc: about 1 in 256 wrong keys yields valid padding), so a

@@ -1,13 +1,24 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.config.KeyRef;
+import dev.secretsencrypt.config.ProviderType;
+import java.util.Optional;
+
 /** What every keyed envelope shares: its {@code k8s:enc:<provider>:v1:<key>:} prefix and its printable name. */
 abstract class KeyedEnvelope implements Envelope {
     protected final byte[] prefix;
     protected final String description;
+    private final KeyRef key;
 
-    KeyedEnvelope(String provider, String keyName) {
-        this.prefix = Prefixes.of(provider, "v1", keyName);
-        this.description = provider + "/" + keyName;
+    KeyedEnvelope(ProviderType type, String keyName) {
+        this.prefix = Prefixes.of(type.field(), "v1", keyName);
+        this.description = type.field() + "/" + keyName;
+        this.key = new KeyRef(type, keyName);
+    }
+
+    @Override
+    public final Optional<KeyRef> key() {
+        return Optional.of(key);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.secretsencrypt.config.Provider;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The providers of one resource rule, as kube-apiserver uses them: writes with the first key of the first
@@ -60,6 +61,11 @@ public final class ProviderChain {
         return writer;
     }
 
+    /** Why this chain cannot write (its first provider is KMS), for the operator; empty when it can. */
+    public Optional<String> whyNoWriter() {
+        return Optional.ofNullable(noWriter);
+    }
+
     public List<Envelope> readOrder() {
         return readOrder;
     }
@@ -84,6 +90,13 @@ public final class ProviderChain {
                 continue;
             }
             if (!envelope.authenticated()) {
+                if (!StorageForm.isStoredObject(plaintext)) {
+                    // another secret under this key's name: kube-apiserver cannot decode it, and it is never rewritten
+                    last = new UnreadableValue(etcdKey, envelope.description() + " opens it to bytes that are not a "
+                            + "stored Kubernetes object (a value sealed with another secret under the same key name, "
+                            + "from an old snapshot or another cluster?); it is left as it is");
+                    continue;
+                }
                 requireNoOtherOpener(stored, etcdKey, envelope, i + 1);
             }
             return new Opened(plaintext, envelope, envelope != writer);
@@ -100,11 +113,16 @@ public final class ProviderChain {
         for (Envelope other : readOrder.subList(from, readOrder.size())) {
             if (matches(other, stored)) {
                 try {
-                    other.open(stored, etcdKey);
+                    if (!other.authenticated() && !StorageForm.isStoredObject(other.open(stored, etcdKey))) {
+                        continue;
+                    }
                 } catch (UnreadableValue expected) {
                     continue;
                 }
-                throw new UnreadableValue(etcdKey, "ambiguous: both " + first.description() + " and " + other.description()
+                throw new UnreadableValue(etcdKey, first.description().equals(other.description())
+                        ? "ambiguous: two keys named " + first.description() + " (one name given twice in the config) "
+                        + "both open it, so neither can be trusted; it is left as it is: give each key its own name"
+                        : "ambiguous: both " + first.description() + " and " + other.description()
                         + " open it (their key names overlap), so neither can be trusted; it is left as it is");
             }
         }

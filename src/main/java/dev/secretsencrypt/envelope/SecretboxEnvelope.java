@@ -1,5 +1,6 @@
 package dev.secretsencrypt.envelope;
 
+import dev.secretsencrypt.config.ProviderType;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import org.bouncycastle.crypto.engines.XSalsa20Engine;
@@ -20,7 +21,7 @@ final class SecretboxEnvelope extends KeyedEnvelope {
     private final KeyParameter key;
 
     SecretboxEnvelope(String keyName, byte[] secret) {
-        super("secretbox", keyName);
+        super(ProviderType.SECRETBOX, keyName);
         this.key = new KeyParameter(secret);
     }
 

@@ -1,9 +1,12 @@
 package dev.secretsencrypt.node;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.Provider;
+import dev.secretsencrypt.reencrypt.ApiserverLeases;
 import dev.secretsencrypt.reencrypt.Checkpoint;
 import dev.secretsencrypt.reencrypt.Pass;
 import dev.secretsencrypt.reencrypt.PassResult;
@@ -14,8 +17,9 @@ import dev.secretsencrypt.reencrypt.Scan;
 import dev.secretsencrypt.reencrypt.ScanResult;
 import dev.secretsencrypt.reencrypt.Target;
 import dev.secretsencrypt.reencrypt.Targets;
-import dev.secretsencrypt.rotation.KeyList;
-import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.config.KeyRef;
+import dev.secretsencrypt.rotation.KeyUsage;
+import dev.secretsencrypt.rotation.Retirement;
 import dev.secretsencrypt.rotation.Rotation;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.Stage;
@@ -29,7 +33,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -42,6 +48,7 @@ public final class Reencryption {
     public static final Duration OWNER_LEASE = Duration.ofSeconds(20);
     private static final Set<Stage> STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
     private static final int LISTED_UNREADABLE = 20;
+    private static final int MAX_LEASES = 1000; // one per apiserver; far more than any control plane runs
     private static final String WHAT_TO_DO = "Restore the key that wrote them (a value a KMS plugin encrypted needs that "
             + "plugin: rewrite it through the API server); delete an object only if it is garbage; then run reencrypt again.";
 
@@ -91,7 +98,7 @@ public final class Reencryption {
         Stage stage = current.rotation().stage();
         if (stage == Stage.REENCRYPT_ACTIVE) {
             store.owner().ifPresent(owner -> {
-                throw new ReencryptionStore.AlreadyRunning(owner);
+                throw new AlreadyRunning(owner, OWNER_LEASE.toSeconds());
             });
         }
         if (!force && !STARTS.contains(stage)) {
@@ -108,165 +115,169 @@ public final class Reencryption {
         // every refusal comes before the first change: a refused reencrypt leaves the stage where it was
         List<Target> targets = targets(current);
         Pass pass = pass(targets);
-        requireKubernetesData();
+        String liveness = requireKubernetesData().map(note -> "\n" + note).orElse("");
         boolean inProgress = stage == Stage.REENCRYPT_REQUEST || stage == Stage.REENCRYPT_ACTIVE;
         Optional<RunRecord> resumable = RunRecord.fromJson(store.runRecord())
                 .filter(r -> inProgress && r.resumes(current.configHash()));
         RunRecord run = resumable.map(r -> r.withSkip(r.skip() || skip))
-                .orElseGet(() -> new RunRecord(RunRecord.REQUESTED, inProgress ? Stage.ROTATE.text() : stage.text(), skip,
+                .orElseGet(() -> new RunRecord(RunRecord.Status.REQUESTED, inProgress ? Stage.ROTATE : stage, skip,
                         nodeName, clock.instant().toString(), null, Checkpoint.start(), current.configHash()));
         if (async) {
             Snapshot requested = moveTo(current, Stage.REENCRYPT_REQUEST);
             store.saveRunRecord(run.toJson());
             return "re-encryption requested at revision " + requested.revision() + "; run reencrypt on any server "
-                    + "(or let the agent) carry it out";
+                    + "(or let the agent) carry it out" + liveness;
         }
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
             // CAS against what the checks and the targets were computed from: a change since then refuses the run
             Snapshot active = moveTo(current, Stage.REENCRYPT_ACTIVE);
-            return runOwned(active, run, owner, pass, force);
+            return runOwned(active, run, owner, pass, force) + liveness;
         }
     }
 
     private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass, boolean force) throws Exception {
         boolean resumed = run.checkpoint().done() > 0;
-        RunRecord running = run.with(RunRecord.RUNNING, run.checkpoint(), null).byNode(nodeName);
+        RunRecord running = run.with(RunRecord.Status.RUNNING, run.checkpoint(), null).byNode(nodeName);
         store.saveRunRecord(running.toJson());
         PassResult result;
         try (ProgressReport progress = ProgressReport.start("reencrypt", run.checkpoint().total(), progressOut)) {
             result = pass.run(run.checkpoint(), c -> {
                 if (owner.lost()) {
-                    throw new CommandRefused("this node lost its re-encryption lease (etcd unreachable for "
-                            + OWNER_LEASE.toSeconds() + " s); the checkpoint is saved: run reencrypt again to resume");
+                    throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
+                            + "in time); the checkpoint is saved: run reencrypt again to resume");
                 }
-                store.saveRunRecord(running.with(RunRecord.RUNNING, c, null).toJson());
+                store.saveRunRecord(running.with(RunRecord.Status.RUNNING, c, null).toJson());
                 progress.update(c.done(), c.total());
             });
         }
         Checkpoint done = result.checkpoint();
-        String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(done.rewritten(),
-                done.unchanged(), done.failed(), result.elapsed());
+        Checkpoint before = run.checkpoint();
+        // this run's own work and rate; what the interrupted run did is counted apart
+        String summary = (resumed ? "resumed from its checkpoint; " : "") + ProgressReport.summary(
+                done.rewritten() - before.rewritten(), done.unchanged() - before.unchanged(),
+                done.failed() - before.failed(), result.elapsed())
+                + (resumed ? "; " + before.done() + " values were done before the interruption" : "");
         Snapshot latest = state.read().orElseThrow();
         if (latest.revision() != active.revision()) {
-            store.saveRunRecord(running.with(RunRecord.FAILED, done, "the rotation state changed during the pass").toJson());
+            store.saveRunRecord(running.with(RunRecord.Status.FAILED, done, "the rotation state changed during the pass").toJson());
             throw new CommandRefused(summary + "\nno key retired: the rotation state changed during the pass (another "
                     + "secrets-encrypt command ran); run status, then reencrypt again");
         }
         if (done.failed() > 0) {
-            return fail(latest, running, done, summary, unreadableMessage(done));
+            throw fail(latest, running, done, summary, unreadableMessage(done));
         }
         if (run.skip()) {
             moveTo(latest, run.fromStage());
-            store.saveRunRecord(running.with(RunRecord.FINISHED, done, "--skip: no key removed").toJson());
+            store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "--skip: no key removed").toJson());
             return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
         }
-        if (!force) {
-            try {
-                // a server that has not loaded the rotated config may still write with a key about to be retired
-                node.requireEveryServerOn(latest, "reencrypt", false);
-            } catch (CommandRefused behind) {
-                return fail(latest, running, done, summary, "no key retired: " + behind.getMessage());
-            }
+        // whatever the flags: a server that has not loaded the rotated config may still write with a key about to go
+        Optional<String> behind = node.serversBehind(latest, false);
+        if (behind.isPresent()) {
+            throw fail(latest, running, done, summary, "no key retired: " + behind.get() + ", then run reencrypt "
+                    + "again (-f does not skip this: retiring a key a server still uses makes its values unreadable; "
+                    + "reencrypt -f --skip rewrites without retiring)");
         }
         return summary + "\n" + retireUnusedKeys(latest, running, done, summary);
     }
 
     /** Back to the stage the run started from, the record says why, and the command exits 1. */
-    private String fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
+    private CommandRefused fail(Snapshot latest, RunRecord running, Checkpoint done, String summary, String reason) {
         moveTo(latest, running.fromStage());
-        store.saveRunRecord(running.with(RunRecord.FAILED, done, reason).toJson());
-        throw new CommandRefused(summary + "\n" + reason);
+        store.saveRunRecord(running.with(RunRecord.Status.FAILED, done, reason).toJson());
+        return new CommandRefused(summary + "\n" + reason);
     }
 
     private Pass pass(List<Target> targets) {
-        try {
-            return new Pass(store.datastore(), targets, PassSettings.defaults());
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new CommandRefused(e.getMessage());
-        }
+        return new Pass(store.datastore(), targets, PassSettings.defaults());
     }
 
     /**
      * Every kube-apiserver stores its namespaces: none under the prefix means a wrong --etcd-prefix or --endpoints, and
      * a scan of nothing must never conclude that every old key is unused.
      */
-    private void requireKubernetesData() {
+    /** Refuses data that is missing or not live; the note says when liveness could not be checked. */
+    private Optional<String> requireKubernetesData() {
         String namespaces = etcdPrefix + "/namespaces/"; // etcdPrefix is normalised: one leading '/', none trailing
         if (store.count(namespaces) == 0) {
             throw new CommandRefused("no kube-apiserver data under " + etcdPrefix + " in " + state.describe()
                     + " (no " + namespaces + "): check --etcd-prefix (kube-apiserver's --etcd-prefix, default /registry) "
                     + "and --endpoints; nothing was changed");
         }
+        String leases = ApiserverLeases.leasePrefix(etcdPrefix);
+        ApiserverLeases.Liveness liveness = ApiserverLeases.judge(store.values(leases, MAX_LEASES), clock.instant());
+        if (liveness instanceof ApiserverLeases.Liveness.Stale stale) {
+            throw new CommandRefused("the data under " + etcdPrefix + " is not the live cluster's: none of its "
+                    + stale.leases() + " kube-apiserver identity lease(s) (" + leases + "…) was renewed since "
+                    + stale.newestRenewal() + ", and a running kube-apiserver renews its own every 10 s. A stale copy "
+                    + "(an old restore under another prefix?) would let keys the live data needs be retired. Check "
+                    + "--etcd-prefix (kube-apiserver's --etcd-prefix) and --endpoints, and this server's clock; nothing "
+                    + "was changed");
+        }
+        if (liveness instanceof ApiserverLeases.Liveness.Unknown) {
+            return Optional.of("note: no kube-apiserver identity lease under " + leases + "… (kube-apiserver before "
+                    + "1.26?), so whether " + etcdPrefix + " is the live cluster's data could not be checked");
+        }
+        return Optional.empty();
     }
 
     /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
     private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done, String summary) {
-        EncryptionConfig config = latest.rotation().config();
+        RotationState rotation = latest.rotation();
+        Stage end = endStage(running);
         Optional<List<Target>> everyUser = everyResourceOfTheSecretsRule(latest);
         if (everyUser.isEmpty()) {
-            return finishWithoutRetiring(latest, running, done, "no old key retired: the rule that covers Secrets names "
-                    + "a wildcard resource, so no scan can prove a key unused");
+            return finishWithoutRetiring(latest, running, done, end, "no old key retired: the rule that covers Secrets "
+                    + "names a wildcard resource, so no scan can prove a key unused");
         }
         // every resource whose values these keys protect, whatever --resources limited the pass to
         ScanResult scan = Scan.run(store.datastore(), everyUser.get(), PassSettings.defaults().pageSize(),
                 PassSettings.defaults().timeout(), n -> { });
-        KeyList keys = Rotation.keysOf(config);
-        Optional<KeyRef> active = keys.activeKey();
-        List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());
-        List<Provider> kept = new ArrayList<>();
-        List<String> removed = new ArrayList<>();
-        for (Provider p : keys.providers()) {
-            if (!(p instanceof KeyedProvider k)) {
-                kept.add(p);
-                continue;
-            }
-            List<Key> stay = new ArrayList<>();
-            for (Key key : k.keys()) {
-                KeyRef ref = new KeyRef(k.type(), key.name()); // its text is the envelope's description: aescbc/name
-                if (active.equals(Optional.of(ref)) || scan.countsByEnvelope().getOrDefault(ref.toString(), 0L) > 0) {
-                    stay.add(key);
-                } else {
-                    retired.add(new RetiredKey(k.type(), key, clock.instant()));
-                    removed.add(ref.toString());
-                }
-            }
-            if (!stay.isEmpty()) {
-                kept.add(k.withKeys(stay));
-            }
-        }
         if (scan.unreadableCount() > 0) {
-            return fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
+            throw fail(latest, running, done, summary, "no key retired: " + scan.unreadableCount() + " value(s) of resources "
                     + "protected by the same keys cannot be read (verify lists them):\n  "
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
                     + "\n" + WHAT_TO_DO);
         }
-        if (removed.isEmpty()) {
-            return finishWithoutRetiring(latest, running, done, "every old key is still used by a stored value: none retired");
+        Retirement retirement = Rotation.retire(rotation, new KeyUsage(scan.valuesPerKey(), scan.unreadableCount(), true));
+        if (retirement.retired().isEmpty()) {
+            return finishWithoutRetiring(latest, running, done, end, "every old key is still used by a stored value: "
+                    + "none retired");
         }
-        RotationState next = new RotationState(Stage.REENCRYPT_FINISHED,
-                Rotation.withKeys(config, new KeyList(kept)), Optional.empty());
-        Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), next, retired));
+        List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());
+        retirement.retired().forEach(r -> retired.add(new RetiredKey(r.type(), r.key(), clock.instant())));
+        String removed = String.join(", ", retirement.retired().stream().map(r -> r.ref().toString()).toList());
+        Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(),
+                retirement.next().withStage(end), retired));
         node.writeNodeFile(saved, false);
-        store.saveRunRecord(running.with(RunRecord.FINISHED, done, "retired " + removed).toJson());
-        return "retired " + String.join(", ", removed) + " (no stored value uses them; kept wrapped in the cluster state "
-                + "to read values restored from old snapshots); stage reencrypt_finished: restart every kube-apiserver";
+        store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "retired [" + removed + "]").toJson());
+        return "retired " + removed + " (no stored value uses them; kept wrapped in the cluster state "
+                + "to read values restored from old snapshots); stage " + end.text() + ": restart every kube-apiserver";
     }
 
-    private String finishWithoutRetiring(Snapshot latest, RunRecord running, Checkpoint done, String why) {
-        moveTo(latest, Stage.REENCRYPT_FINISHED);
-        store.saveRunRecord(running.with(RunRecord.FINISHED, done, why).toJson());
-        return why + "; stage reencrypt_finished";
+    /**
+     * A run forced from start or prepare goes back there: it rewrote values, but the rotation it did not finish must be
+     * able to go on (rotate needs its prepared key and stage).
+     */
+    private static Stage endStage(RunRecord running) {
+        Stage from = running.fromStage();
+        return from == Stage.START || from == Stage.PREPARE ? from : Stage.REENCRYPT_FINISHED;
+    }
+
+    private String finishWithoutRetiring(Snapshot latest, RunRecord running, Checkpoint done, Stage end, String why) {
+        moveTo(latest, end);
+        store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, why).toJson());
+        return why + "; stage " + end.text();
     }
 
     /** Targets for every resource the Secrets rule covers; empty when it names a wildcard (no prefix list exists). */
     private Optional<List<Target>> everyResourceOfTheSecretsRule(Snapshot s) {
         EncryptionConfig config = s.rotation().config();
         EncryptionConfig secretsOnly = config.withResources(List.of(config.secretsRule().orElseThrow()));
-        try {
-            return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retiredReaders(s)));
-        } catch (IllegalArgumentException wildcard) {
+        if (Targets.namesAWildcard(secretsOnly)) {
             return Optional.empty();
         }
+        return Optional.of(Targets.resolve(secretsOnly, etcdPrefix, List.of(), retiredReaders(s)));
     }
 
     /** Counts stored values per key and lists the ones no configured or retired key can read. */
@@ -289,11 +300,7 @@ public final class Reencryption {
     }
 
     private List<Target> targets(Snapshot s) {
-        try {
-            return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retiredReaders(s));
-        } catch (IllegalArgumentException e) {
-            throw new CommandRefused(e.getMessage());
-        }
+        return Targets.resolve(s.rotation().config(), etcdPrefix, resources, retiredReaders(s));
     }
 
     /** Retired keys read (values restored from old snapshots) but never write. */

@@ -7,28 +7,47 @@ import dev.secretsencrypt.reencrypt.Checkpoint;
 import dev.secretsencrypt.rotation.Stage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
  * The last re-encryption, as stored beside the rotation state: where it started, whether it removes keys, how far it
  * got (the checkpoint a resumed run continues from) and how it ended. No key material, only etcd key names and counts.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-public record RunRecord(String status, String from, boolean skip, String node, String startedAt, String message,
+public record RunRecord(Status status, Stage from, boolean skip, String node, String startedAt, String message,
                         Checkpoint checkpoint, String configHash) {
-    public static final String REQUESTED = "requested";
-    public static final String RUNNING = "running";
-    public static final String FAILED = "failed";
-    public static final String FINISHED = "finished";
-
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    public Stage fromStage() {
-        return Stage.parse(from).orElse(Stage.ROTATE);
+    /** How a run stands; stored lowercase ({@code running}), as older versions wrote it. */
+    public enum Status {
+        REQUESTED, RUNNING, FAILED, FINISHED;
+
+        public String text() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static Optional<Status> parse(String text) {
+            return Arrays.stream(values()).filter(s -> s.text().equals(text)).findFirst();
+        }
     }
 
-    RunRecord with(String nextStatus, Checkpoint next, String nextMessage) {
+    /** The stored form: plain text fields, so a record from another version is read or refused, never misread. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private record Stored(String status, String from, boolean skip, String node, String startedAt, String message,
+                          Checkpoint checkpoint, String configHash) {
+    }
+
+    public Stage fromStage() {
+        return from;
+    }
+
+    public boolean failed() {
+        return status == Status.FAILED;
+    }
+
+    RunRecord with(Status nextStatus, Checkpoint next, String nextMessage) {
         return new RunRecord(nextStatus, from, skip, node, startedAt, nextMessage, next, configHash);
     }
 
@@ -42,25 +61,35 @@ public record RunRecord(String status, String from, boolean skip, String node, S
 
     /** Only a requested or interrupted run of this very config is continued; anything else starts afresh, which is safe. */
     boolean resumes(String currentConfigHash) {
-        return (REQUESTED.equals(status) || RUNNING.equals(status)) && currentConfigHash.equals(configHash);
+        return (status == Status.REQUESTED || status == Status.RUNNING) && currentConfigHash.equals(configHash);
     }
 
     byte[] toJson() {
         try {
-            return JSON.writeValueAsBytes(this);
+            return JSON.writeValueAsBytes(new Stored(status.text(), from.text(), skip, node, startedAt, message,
+                    checkpoint, configHash));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    /** Empty when there is none, or when it is damaged or names a status or stage this version does not know. */
     static Optional<RunRecord> fromJson(Optional<byte[]> json) {
-        return json.map(bytes -> {
+        return json.flatMap(bytes -> {
+            Stored s;
             try {
-                return JSON.readValue(bytes, RunRecord.class);
+                s = JSON.readValue(bytes, Stored.class);
             } catch (IOException e) {
                 // a damaged record only loses the checkpoint: the next run starts over, which is safe
-                return null;
+                return Optional.empty();
             }
+            Optional<Status> status = Status.parse(s.status());
+            Optional<Stage> from = Optional.ofNullable(s.from()).flatMap(Stage::parse);
+            if (status.isEmpty() || from.isEmpty() || s.checkpoint() == null) {
+                return Optional.empty();
+            }
+            return Optional.of(new RunRecord(status.get(), from.get(), s.skip(), s.node(), s.startedAt(), s.message(),
+                    s.checkpoint(), s.configHash()));
         });
     }
 }

@@ -1,5 +1,7 @@
 package dev.secretsencrypt.node;
 
+import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
@@ -18,13 +20,12 @@ import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.store.Snapshot;
-import dev.secretsencrypt.store.StateUnavailable;
+import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -87,9 +88,16 @@ public final class ServerNode {
                 "there is no rotation state in " + state.describe() + ": run enable first"));
         boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
-        state.report(report);
-        return (written ? "wrote " : "already up to date: ") + configFile + "; reported " + nodeName + " "
-                + report.value();
+        String file = (written ? "wrote " : "already up to date: ") + configFile;
+        try {
+            state.report(report);
+        } catch (StateUnavailable cannotReport) {
+            // as ExecStartPre, failing here would keep kube-apiserver down although its file is right (etcd NOSPACE)
+            return file + "\nwarning: could not report " + nodeName + " " + report.value() + ": "
+                    + cannotReport.getMessage() + "\nkube-apiserver may start with this file; rotate and reencrypt stay "
+                    + "refused until this server reports: run sync again once etcd takes writes";
+        }
+        return file + "; reported " + nodeName + " " + report.value();
     }
 
     public StatusView status(boolean clusterMode) {
@@ -106,7 +114,7 @@ public final class ServerNode {
         boolean underWay = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST;
         // a failed run is shown until the next run replaces it: it says what failed and what to do
         Optional<RunRecord> run = Reencryption.progress(state)
-                .filter(r -> underWay || RunRecord.FAILED.equals(r.status()) && r.configHash() != null
+                .filter(r -> underWay || r.failed() && r.configHash() != null
                         && r.configHash().equals(shown.get().configHash()));
         List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
                 .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
@@ -120,17 +128,27 @@ public final class ServerNode {
      * this, a server still writing with a key the others lack, or one about to be retired, loses those Secrets.
      */
     void requireEveryServerOn(Snapshot current, String command, boolean stageToo) {
+        serversBehind(current, stageToo).ifPresent(behind -> {
+            throw new CommandRefused(command + " is refused: " + behind + ", then run " + command
+                    + " again (or -f to skip this check)");
+        });
+    }
+
+    /** Which servers have not loaded the current config, in a sentence; empty when every registered one has. */
+    Optional<String> serversBehind(Snapshot current, boolean stageToo) {
         String hash = current.configHash();
         Stage stage = current.rotation().stage();
         List<NodeReport> reports = state.reports();
-        List<String> behind = reports.stream().filter(r -> !r.hash().equals(hash) || stageToo && r.stage() != stage)
-                .map(NodeReport::node).toList();
-        if (reports.isEmpty() || !behind.isEmpty()) {
-            throw new CommandRefused(command + " is refused: " + (reports.isEmpty()
-                    ? "no server has reported its hash yet. Run sync on every server"
-                    : "not every server loaded the current config. Restart kube-apiserver on " + String.join(", ", behind)
-                    + " (run sync there first)") + ", then run " + command + " again (or -f to skip this check)");
+        List<String> behind = reports.stream().filter(r -> !r.loaded(stage, hash, stageToo))
+                .map(r -> r.readable() ? r.node() : r.node() + " (its report does not parse)").toList();
+        if (reports.isEmpty()) {
+            return Optional.of("no server has reported its hash yet. Run sync on every server");
         }
+        if (behind.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("not every server loaded the current config. Restart kube-apiserver on "
+                + String.join(", ", behind) + " (run sync there first)");
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {
@@ -202,10 +220,10 @@ public final class ServerNode {
         } catch (InvalidConfig e) {
             return; // an unreadable file gives kube-apiserver no key to lose; replacing it is the repair
         }
-        Set<String> known = new HashSet<>(readersIn(next.rotation().config()));
-        next.retiredKeys().forEach(k -> known.add(identity(k.type(), k.key())));
-        List<String> lost = readersIn(onDisk).stream().filter(k -> !known.contains(k))
-                .map(k -> k.substring(0, k.indexOf('\n'))).distinct().toList();
+        Set<Reader> known = new HashSet<>(readersIn(next.rotation().config()));
+        next.retiredKeys().forEach(k -> known.add(Reader.of(k.type(), k.key())));
+        List<String> lost = readersIn(onDisk).stream().filter(k -> !known.contains(k)).map(Reader::toString)
+                .distinct().toList();
         if (!lost.isEmpty()) {
             throw new CommandRefused(configFile + " holds key(s) or provider(s) the cluster state does not: "
                     + String.join(", ", lost) + ". Replacing the file would make the values this server wrote with them "
@@ -216,31 +234,54 @@ public final class ServerNode {
     }
 
     /**
-     * Every provider entry that can read stored data: a key as type, name and decoded secret (so a same-named key with
-     * another secret is another key, and base64 line-wrapping is not); a KMS provider by version, name and endpoint;
-     * identity, which reads the plaintext values.
+     * A provider entry that can read stored data. A key is its type, name and a digest of its secret (a same-named key
+     * with another secret is another key; base64 line-wrapping is not); toString names it without the secret.
      */
-    private static List<String> readersIn(EncryptionConfig config) {
-        List<String> out = new ArrayList<>();
+    private sealed interface Reader {
+        record KeyReader(ProviderType type, String name, String secretSha256) implements Reader {
+            @Override
+            public String toString() {
+                return type.field() + "/" + name;
+            }
+        }
+
+        record KmsReader(String apiVersion, String name, String endpoint) implements Reader {
+            @Override
+            public String toString() {
+                return "kms" + apiVersion + "/" + name;
+            }
+        }
+
+        record IdentityReader() implements Reader {
+            @Override
+            public String toString() {
+                return "identity";
+            }
+        }
+
+        static Reader of(ProviderType type, Key key) {
+            return new KeyReader(type, key.name(), ConfigFiles.sha256Hex(key.secretBytes()));
+        }
+    }
+
+    /** Every provider entry of the config that can read stored data. */
+    private static List<Reader> readersIn(EncryptionConfig config) {
+        List<Reader> out = new ArrayList<>();
         config.resources().forEach(rule -> rule.providers().forEach(p -> {
             if (p instanceof KeyedProvider k) {
-                k.keys().forEach(key -> out.add(identity(k.type(), key)));
+                k.keys().forEach(key -> out.add(Reader.of(k.type(), key)));
             } else if (p instanceof KmsProvider kms) {
-                out.add("kms" + kms.effectiveApiVersion() + "/" + kms.name() + "\n" + kms.endpoint());
+                out.add(new Reader.KmsReader(kms.effectiveApiVersion(), kms.name(), kms.endpoint()));
             } else {
-                out.add("identity\n");
+                out.add(new Reader.IdentityReader());
             }
         }));
         return out;
     }
 
-    private static String identity(ProviderType type, Key key) {
-        return type.field() + "/" + key.name() + "\n" + Base64.getEncoder().encodeToString(key.secretBytes());
-    }
-
     private byte[] readNodeFile() {
         try {
-            return Files.readAllBytes(configFile);
+            return BoundedFiles.read(configFile, BoundedFiles.CONFIG_LIMIT);
         } catch (IOException e) {
             throw new StateUnavailable("cannot read " + configFile + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.EtcdRetry;
+import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
@@ -28,7 +30,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class CasWriter {
     /** A key seen changed this often while we try to rewrite it is left to the apiserver, and counted failed. */
     static final int MAX_CHANGES = 50;
-    private static final int ATTEMPTS = 5;
     private static final System.Logger LOG = System.getLogger(CasWriter.class.getName());
 
     private final KV kv;
@@ -116,7 +117,7 @@ final class CasWriter {
             }
         }
         if (!anyChanged) {
-            return CompletableFuture.failedFuture(new IllegalStateException("etcd refused a compare-and-swap although"
+            return CompletableFuture.failedFuture(new StateUnavailable("etcd refused a compare-and-swap although"
                     + " no key in it changed; is another tool rewriting these keys with the same revisions?"));
         }
         if (again.isEmpty()) {
@@ -148,13 +149,14 @@ final class CasWriter {
                     + " it was; raise --max-request-bytes on etcd, then run reencrypt again");
             return CompletableFuture.completedFuture(null);
         }
-        if (EtcdErrors.isTransient(cause) && attempt < ATTEMPTS) {
+        if (EtcdRetry.isTransient(cause) && attempt < EtcdRetry.ATTEMPTS) {
             // Safe to resend even if the lost attempt was applied: its compares would now fail and be settled.
-            Executor later = CompletableFuture.delayedExecutor(100L << attempt, TimeUnit.MILLISECONDS, pool);
+            Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
+                    TimeUnit.MILLISECONDS, pool);
             return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
                     .thenCompose(next -> next);
         }
-        return CompletableFuture.failedFuture(new IllegalStateException("etcd did not take a transaction of "
+        return CompletableFuture.failedFuture(new StateUnavailable("etcd did not take a transaction of "
                 + batch.size() + " values after " + attempt + " attempts (" + cause + "); every value written so far"
                 + " is safe: check etcd, then run again to resume from the checkpoint", cause));
     }

@@ -20,29 +20,6 @@ final class EtcdErrors {
         return t;
     }
 
-    /** A leader election, a restart, a slow disk: the same request may well succeed a moment later. */
-    static boolean isTransient(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof TimeoutException) {
-                return true;
-            }
-            if (t instanceof EtcdException e) {
-                ErrorCode code = e.getErrorCode();
-                if (code == ErrorCode.UNAVAILABLE || code == ErrorCode.DEADLINE_EXCEEDED
-                        || code == ErrorCode.ABORTED) {
-                    return true;
-                }
-            }
-            String m = message(t);
-            if (m.contains("leader changed") || m.contains("no leader") || m.contains("timed out")
-                    || m.contains("unavailable") || m.contains("connection refused")
-                    || m.contains("too many requests")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** etcd refused the transaction for its size or op count (--max-request-bytes, --max-txn-ops). */
     static boolean isRequestTooLarge(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {

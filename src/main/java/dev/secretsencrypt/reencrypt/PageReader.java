@@ -1,5 +1,7 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.EtcdRetry;
+import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -25,7 +27,6 @@ final class PageReader {
 
     // Small first page: the value sizes are unknown until one has been read.
     private static final int FIRST_PAGE = 100;
-    private static final int ATTEMPTS = 5;
 
     private final KV kv;
     private final ByteSequence end;
@@ -74,12 +75,12 @@ final class PageReader {
                 Throwable cause = EtcdErrors.unwrap(e);
                 if (EtcdErrors.isResponseTooLarge(cause) && limit > 1) {
                     limit = Math.max(1, limit / 2);
-                } else if (!EtcdErrors.isTransient(cause) || attempt >= ATTEMPTS) {
-                    throw new IllegalStateException("could not read " + prefix + " from etcd (" + attempt
+                } else if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
+                    throw new StateUnavailable("could not read " + prefix + " from etcd (" + attempt
                             + " attempts, last: " + cause + "); check that etcd is healthy, then run again: the"
                             + " pass resumes from its checkpoint", cause);
                 } else {
-                    Thread.sleep(100L << attempt);
+                    Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
                 }
                 pending = fetch();
             }
@@ -112,11 +113,11 @@ final class PageReader {
                 return kv.get(start, option).get(timeout.toMillis(), TimeUnit.MILLISECONDS).getCount();
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = EtcdErrors.unwrap(e);
-                if (!EtcdErrors.isTransient(cause) || attempt >= ATTEMPTS) {
-                    throw new IllegalStateException("could not count the keys under " + prefix + " in etcd ("
+                if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
+                    throw new StateUnavailable("could not count the keys under " + prefix + " in etcd ("
                             + cause + "); check that etcd is healthy, then run again", cause);
                 }
-                Thread.sleep(100L << attempt);
+                Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.envelope.ProviderChain;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -39,7 +40,9 @@ public final class Pass {
     public Pass(KV kv, List<Target> targets, PassSettings settings) {
         this(kv, targets, settings, chain -> ValuePolicy.reencrypt(chain, settings.rewriteAll()));
         // Refuse before touching anything when a chain cannot write (a KMS provider first).
-        targets.forEach(t -> t.chain().writer());
+        targets.forEach(t -> t.chain().whyNoWriter().ifPresent(why -> {
+            throw new CommandRefused(why);
+        }));
     }
 
     private Pass(KV kv, List<Target> targets, PassSettings settings, Function<ProviderChain, ValuePolicy> policies) {
@@ -60,7 +63,7 @@ public final class Pass {
     /**
      * Runs from {@code from} ({@link Checkpoint#start()} or a stored checkpoint) to the end of every target.
      * Throws whatever the listener throws, at once; an etcd that stays unreachable ends it with an
-     * IllegalStateException. Either way every checkpoint already reported stays valid to resume from.
+     * StateUnavailable. Either way every checkpoint already reported stays valid to resume from.
      */
     public PassResult run(Checkpoint from, PassListener listener) throws Exception {
         long started = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.envelope.UnreadableValue;
@@ -32,6 +33,7 @@ public final class Scan {
     /** {@code progress} is told the number of values read so far after every page. Runs on its own threads. */
     public static ScanResult run(KV kv, List<Target> targets, int pageSize, Duration timeout, Consumer<Long> progress) {
         Map<String, Long> counts = new HashMap<>();
+        Map<KeyRef, Long> perKey = new HashMap<>();
         List<String> unreadable = new ArrayList<>();
         long total = 0;
         long unreadableCount = 0;
@@ -53,6 +55,7 @@ public final class Scan {
                     for (CompletableFuture<Count> slice : slices) {
                         Count c = slice.get();
                         c.byEnvelope().forEach((envelope, n) -> counts.merge(envelope, n, Long::sum));
+                        c.byKey().forEach((key, n) -> perKey.merge(key, n, Long::sum));
                         for (String key : c.unreadable()) {
                             if (unreadable.size() < Checkpoint.MAX_UNREADABLE) {
                                 unreadable.add(key);
@@ -73,23 +76,25 @@ public final class Scan {
         } finally {
             pool.shutdownNow();
         }
-        return new ScanResult(counts, total, unreadable, unreadableCount);
+        return new ScanResult(counts, perKey, total, unreadable, unreadableCount);
     }
 
-    private record Count(Map<String, Long> byEnvelope, List<String> unreadable) {
+    private record Count(Map<String, Long> byEnvelope, Map<KeyRef, Long> byKey, List<String> unreadable) {
     }
 
     private static Count count(List<KeyValue> slice, ProviderChain chain) {
         Map<String, Long> byEnvelope = new HashMap<>();
+        Map<KeyRef, Long> byKey = new HashMap<>();
         List<String> unreadable = new ArrayList<>();
         for (KeyValue stored : slice) {
             try {
                 Opened opened = chain.open(stored.getValue().getBytes(), stored.getKey().getBytes());
                 byEnvelope.merge(opened.by().description(), 1L, Long::sum);
+                opened.by().key().ifPresent(k -> byKey.merge(k, 1L, Long::sum));
             } catch (UnreadableValue e) {
                 unreadable.add(e.etcdKey());
             }
         }
-        return new Count(byEnvelope, unreadable);
+        return new Count(byEnvelope, byKey, unreadable);
     }
 }

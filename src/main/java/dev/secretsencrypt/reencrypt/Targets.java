@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.Provider;
@@ -36,11 +37,11 @@ public final class Targets {
                 continue;
             }
             if (StoragePaths.isWildcard(resource)) {
-                throw new IllegalArgumentException("resource " + resource + " is a wildcard, and secrets-encrypt cannot"
+                throw new CommandRefused("resource " + resource + " is a wildcard, and secrets-encrypt cannot"
                         + " tell which etcd prefixes it covers: name the resources to re-encrypt with --resources"
                         + " (for example --resources secrets,configmaps)");
             }
-            ResourceRule rule = ruleFor(config, resource).orElseThrow(() -> new IllegalArgumentException("resource "
+            ResourceRule rule = ruleFor(config, resource).orElseThrow(() -> new CommandRefused("resource "
                     + resource + " is not covered by any rule of the encryption config, so kube-apiserver does not"
                     + " encrypt it: remove it from --resources"));
             ProviderChain chain = chains.computeIfAbsent(rule, r -> withExtraReaders(r.providers(), extra));
@@ -49,6 +50,11 @@ public final class Targets {
             byPrefix.putIfAbsent(prefix, new Target(resource, prefix, chain));
         }
         return List.copyOf(byPrefix.values());
+    }
+
+    /** True when a rule names a wildcard resource ({@code *.*}, {@code *.apps}): no list of prefixes covers it. */
+    public static boolean namesAWildcard(EncryptionConfig config) {
+        return namedIn(config).stream().map(String::trim).anyMatch(StoragePaths::isWildcard);
     }
 
     /** The rule's chain with the retired keys appended as read-only providers: the writer stays the rule's own. */

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.config.IdentityProvider;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;

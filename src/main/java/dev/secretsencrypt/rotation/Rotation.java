@@ -1,9 +1,11 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.IdentityProvider;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.KeyedProvider;
+import dev.secretsencrypt.config.Provider;
 import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.config.ResourceRule;
 import java.security.SecureRandom;
@@ -136,6 +138,45 @@ public final class Rotation {
                 Optional.empty());
         return new Outcome.Changed(next, "key " + prepared.get() + " now encrypts new writes; restart every "
                 + "kube-apiserver, then run reencrypt");
+    }
+
+    /**
+     * Takes out of the Secrets rule every key no stored value uses, as Tink's {@code delete} guards its own invariants:
+     * the active key and the prepared key are never retired, whatever the flags; a key with a stored value is never
+     * retired; nothing is retired after a scan that was incomplete or met a value no key reads. The stage is left to
+     * the caller. Empty {@code retired} means nothing to retire.
+     */
+    public static Retirement retire(RotationState s, KeyUsage usage) {
+        if (!usage.complete() || usage.unreadable() > 0) {
+            return new Retirement(s, List.of());
+        }
+        KeyList keys = keysOf(s.config());
+        Optional<KeyRef> active = keys.activeKey();
+        List<Provider> kept = new ArrayList<>();
+        List<Retirement.Retired> retired = new ArrayList<>();
+        for (Provider p : keys.providers()) {
+            if (!(p instanceof KeyedProvider k)) {
+                kept.add(p);
+                continue;
+            }
+            List<Key> stay = new ArrayList<>();
+            for (Key key : k.keys()) {
+                KeyRef ref = new KeyRef(k.type(), key.name());
+                boolean protectedKey = active.equals(Optional.of(ref)) || s.prepared().equals(Optional.of(ref));
+                if (protectedKey || usage.of(ref) > 0) {
+                    stay.add(key);
+                } else {
+                    retired.add(new Retirement.Retired(k.type(), key));
+                }
+            }
+            if (!stay.isEmpty()) {
+                kept.add(k.withKeys(stay));
+            }
+        }
+        if (retired.isEmpty()) {
+            return new Retirement(s, List.of());
+        }
+        return new Retirement(new RotationState(s.stage(), withKeys(s.config(), new KeyList(kept)), s.prepared()), retired);
     }
 
     public static KeyList keysOf(EncryptionConfig config) {

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.config.EncryptionConfig;
 import java.util.Optional;
 

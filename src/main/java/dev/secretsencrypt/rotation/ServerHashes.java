@@ -30,6 +30,12 @@ public record ServerHashes(String expected, List<NodeReport> reports) {
         if (reports.isEmpty()) {
             return Optional.of("no server has reported its hash yet: run sync on every server");
         }
+        for (NodeReport r : reports) {
+            if (!r.readable()) {
+                return Optional.of("the report of " + r.node() + " does not parse (damaged, or written by another "
+                        + "version): run sync on " + r.node());
+            }
+        }
         NodeReport first = reports.get(0);
         for (NodeReport r : reports) {
             if (!r.value().equals(first.value())) {

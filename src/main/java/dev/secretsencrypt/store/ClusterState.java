@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.ChangedConcurrently;
 import dev.secretsencrypt.rotation.NodeReport;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,8 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
+import dev.secretsencrypt.failure.ChangedConcurrently;
+import dev.secretsencrypt.failure.StateUnavailable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.rotation.NodeReport;
 import io.etcd.jetcd.ByteSequence;
@@ -16,6 +19,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -26,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The cluster's truth in etcd under {@code <prefix>} ({@code /secrets-encrypt/}): {@code state} (the snapshot,
@@ -42,6 +47,8 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     private final String endpoints;
     private final Duration timeout;
     private TokenWrap wrap;
+    private boolean tokenCheckStored;
+    private volatile boolean reached;
 
     public EtcdState(Client client, String prefix, char[] token, String endpoints, Duration timeout) {
         this.client = client;
@@ -61,13 +68,59 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
 
     @Override
     public Optional<Snapshot> read() {
-        GetResponse got = await(kv.get(bytes(stateKey())), "read the rotation state");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(stateKey())), "read the rotation state");
         if (got.getKvs().isEmpty()) {
             return Optional.empty();
         }
         KeyValue stored = got.getKvs().get(0);
-        byte[] plain = tokenWrap(false).unwrap(stored.getValue().getBytes(), stateKey());
+        TokenWrap wrapping = tokenWrap(false);
+        byte[] plain;
+        try {
+            plain = wrapping.unwrap(stored.getValue().getBytes(), stateKey());
+        } catch (TokenWrap.NotOpened e) {
+            throw notOpened(wrapping);
+        }
+        storeTokenCheckIfMissing(wrapping); // the token just proved right: clusters from before the check get one
         return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), "etcd " + stateKey()));
+    }
+
+    private String checkKey() {
+        return prefix + "token-check";
+    }
+
+    /** Tells the operator which it is: another token, or a state changed since it was wrapped. */
+    private StateUnavailable notOpened(TokenWrap wrapping) {
+        GetResponse got = await(kv.get(bytes(checkKey())), "read the token check");
+        String useTheToken = "use the token the cluster was enabled with (--token-file, SECRETS_ENCRYPT_TOKEN or "
+                + "<data-dir>/token)";
+        if (got.getKvs().isEmpty()) {
+            return new StateUnavailable("the cluster token does not open the stored state (" + stateKey() + "): either "
+                    + "the token is not the cluster's (" + useTheToken + ") or the state is damaged (restore it from an "
+                    + "etcd backup)");
+        }
+        byte[] stored = got.getKvs().get(0).getValue().getBytes();
+        if (MessageDigest.isEqual(stored, wrapping.tokenCheck())) {
+            return new StateUnavailable("the stored state " + stateKey() + " is damaged: the token is right (it matches "
+                    + checkKey() + ") but the state no longer opens. Restore " + stateKey() + " from an etcd backup; "
+                    + "do not run enable, it would start a new state without the keys your data needs");
+        }
+        return new StateUnavailable("the cluster token does not open the stored state (" + stateKey() + "): this is not "
+                + "the token the cluster was enabled with; " + useTheToken);
+    }
+
+    private void storeTokenCheckIfMissing(TokenWrap wrapping) {
+        if (tokenCheckStored) {
+            return;
+        }
+        ByteSequence key = bytes(checkKey());
+        try {
+            await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                    .Then(Op.put(key, ByteSequence.from(wrapping.tokenCheck()), PutOption.DEFAULT)).commit(),
+                    "store the token check");
+            tokenCheckStored = true;
+        } catch (StateUnavailable notNow) {
+            // a convenience for later error messages: a full etcd (NOSPACE) must not fail a read for it
+        }
     }
 
     @Override
@@ -81,22 +134,25 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
         if (!result.isSucceeded()) {
             throw new ChangedConcurrently("etcd " + stateKey());
         }
+        storeTokenCheckIfMissing(tokenWrap(false));
         return next.atRevision(result.getHeader().getRevision());
     }
 
     @Override
     public void report(NodeReport report) {
-        await(kv.put(bytes(prefix + "nodes/" + report.node()), bytes(report.value())), "write this node's report");
+        awaitRetrying(() -> kv.put(bytes(prefix + "nodes/" + report.node()), bytes(report.value())),
+                "write this node's report");
     }
 
     @Override
     public List<NodeReport> reports() {
         String nodes = prefix + "nodes/";
-        GetResponse got = await(kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()), "read node reports");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()),
+                "read node reports");
         List<NodeReport> out = new ArrayList<>();
         for (KeyValue kvp : got.getKvs()) {
             String node = kvp.getKey().toString(StandardCharsets.UTF_8).substring(nodes.length());
-            NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)).ifPresent(out::add);
+            out.add(NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)));
         }
         return out;
     }
@@ -123,7 +179,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             await(kv.txn().If(new Cmp(kdfKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
                     .Then(Op.put(kdfKey, ByteSequence.from(json(fresh)), PutOption.DEFAULT)).commit(), "store the salt");
         }
-        GetResponse got = await(kv.get(kdfKey), "read the salt");
+        GetResponse got = awaitRetrying(() -> kv.get(kdfKey), "read the salt");
         if (got.getKvs().isEmpty()) {
             throw new StateUnavailable("etcd " + prefix + "state exists but " + prefix + "kdf is missing: restore both "
                     + "from an etcd backup");
@@ -152,17 +208,42 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     /** Waits at most the timeout: an unreachable etcd is an error in seconds, never a hang. */
     private <T> T await(CompletableFuture<T> future, String what) {
         try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            T answer = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            reached = true;
+            return answer;
         } catch (TimeoutException e) {
             future.cancel(true);
             throw new StateUnavailable("cannot " + what + ": etcd at " + endpoints + " did not answer within "
-                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running");
+                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new StateUnavailable("cannot " + what + " in etcd at " + endpoints + ": " + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+        }
+    }
+
+    /**
+     * For requests that are safe to send twice (reads, plain puts): a lost member or a leader election is ridden
+     * through as long as the quorum holds, instead of ending a pass that has been running for an hour.
+     */
+    private <T> T awaitRetrying(Supplier<CompletableFuture<T>> request, String what) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return await(request.get(), what);
+            } catch (StateUnavailable e) {
+                // an etcd never reached is a setup problem (endpoints, TLS): said within seconds, not retried
+                if (!reached || attempt >= EtcdRetry.ATTEMPTS || !EtcdRetry.isTransient(e.getCause())) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+            }
         }
     }
 
@@ -182,8 +263,14 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     }
 
     @Override
+    public List<byte[]> values(String keyPrefix, int limit) {
+        return await(kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withLimit(limit).build()),
+                "read " + keyPrefix).getKvs().stream().map(k -> k.getValue().getBytes()).toList();
+    }
+
+    @Override
     public Optional<String> owner() {
-        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(prefix + "reencrypt/owner")), "read the re-encryption owner");
         return got.getKvs().stream().findFirst().map(k -> k.getValue().toString(StandardCharsets.UTF_8));
     }
 
@@ -199,21 +286,22 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             leases.revoke(lease);
             String holder = claimed.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst()
                     .map(k -> k.getValue().toString(StandardCharsets.UTF_8)).orElse("another node");
-            throw new AlreadyRunning(holder);
+            throw new AlreadyRunning(holder, ttl.toSeconds());
         }
         // revoking our lease deletes the owner key only while it is still ours: a successor's claim survives
-        return new LeaseOwnership(leases, lease);
+        return new LeaseOwnership(leases, lease, ttl);
     }
 
     @Override
     public Optional<byte[]> runRecord() {
-        GetResponse got = await(kv.get(bytes(prefix + "reencrypt/run")), "read the re-encryption checkpoint");
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(prefix + "reencrypt/run")), "read the re-encryption checkpoint");
         return got.getKvs().stream().findFirst().map(k -> k.getValue().getBytes());
     }
 
     @Override
     public void saveRunRecord(byte[] json) {
-        await(kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)), "save the re-encryption checkpoint");
+        awaitRetrying(() -> kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)),
+                "save the re-encryption checkpoint");
     }
 
     /** For tests and diagnostics: every raw key and value under the prefix, exactly as etcd holds them. */

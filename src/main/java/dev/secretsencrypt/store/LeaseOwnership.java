@@ -4,46 +4,80 @@ import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** Keeps the owner lease alive while the pass runs; a broken keep-alive stream marks the claim lost. */
+/**
+ * Keeps the owner lease alive while the pass runs. A keep-alive stream broken by a lost etcd member or a leader
+ * election is opened again; the claim counts as lost only when etcd says the lease is gone, or when no renewal was
+ * confirmed for long enough that the lease may have expired and another node may have taken over.
+ */
 final class LeaseOwnership implements Ownership {
+    // Renewals stop counting this long before the TTL ends: a successor may claim only after the TTL.
+    private static final Duration MARGIN = Duration.ofSeconds(5);
+    private static final long REOPEN_DELAY_MILLIS = 500;
+
     private final Lease leases;
     private final long lease;
-    private final AtomicBoolean lost = new AtomicBoolean();
-    private final CloseableClient keepAlive;
+    private final long confirmFor;
+    private final AtomicBoolean gone = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong lastConfirmed = new AtomicLong(System.nanoTime());
+    private volatile CloseableClient keepAlive;
 
-    LeaseOwnership(Lease leases, long lease) {
+    LeaseOwnership(Lease leases, long lease, Duration ttl) {
         this.leases = leases;
         this.lease = lease;
-        this.keepAlive = leases.keepAlive(lease, new StreamObserver<>() {
+        this.confirmFor = ttl.minus(MARGIN).toNanos();
+        open();
+    }
+
+    private void open() {
+        keepAlive = leases.keepAlive(lease, new StreamObserver<>() {
             @Override
             public void onNext(LeaseKeepAliveResponse response) {
                 if (response.getTTL() <= 0) {
-                    lost.set(true);
+                    gone.set(true);
+                } else {
+                    lastConfirmed.set(System.nanoTime());
                 }
             }
 
             @Override
             public void onError(Throwable t) {
-                lost.set(true);
+                reopenLater();
             }
 
             @Override
             public void onCompleted() {
-                lost.set(true);
+                reopenLater();
+            }
+        });
+    }
+
+    private void reopenLater() {
+        if (closed.get() || gone.get()) {
+            return;
+        }
+        CompletableFuture.delayedExecutor(REOPEN_DELAY_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+            if (!closed.get()) {
+                keepAlive.close();
+                open();
             }
         });
     }
 
     @Override
     public boolean lost() {
-        return lost.get();
+        return gone.get() || System.nanoTime() - lastConfirmed.get() > confirmFor;
     }
 
     @Override
     public void close() {
+        closed.set(true);
         keepAlive.close();
         try {
             leases.revoke(lease).get(5, TimeUnit.SECONDS);

@@ -1,15 +1,18 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.ChangedConcurrently;
+import dev.secretsencrypt.failure.StateUnavailable;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.config.AtomicFiles;
+import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.Stage;
@@ -115,7 +118,7 @@ public final class LocalState implements ClusterState {
         }
         Stage stage = readRecord().flatMap(r -> Stage.parse(r.stage())).orElse(Stage.START);
         try {
-            return List.of(new NodeReport(nodeName, stage, ConfigFiles.sha256Hex(Files.readAllBytes(configFile()))));
+            return List.of(new NodeReport(nodeName, stage, ConfigFiles.sha256Hex(BoundedFiles.read(configFile(), BoundedFiles.CONFIG_LIMIT))));
         } catch (IOException e) {
             throw new StateUnavailable("cannot read " + configFile() + ": " + e.getMessage(), e);
         }
@@ -139,7 +142,7 @@ public final class LocalState implements ClusterState {
             return Optional.empty();
         }
         try {
-            return Optional.of(JSON.readValue(Files.readAllBytes(stateFile()), StageRecord.class));
+            return Optional.of(JSON.readValue(BoundedFiles.read(stateFile(), BoundedFiles.SMALL_LIMIT), StageRecord.class));
         } catch (IOException e) {
             throw damaged(e.getMessage());
         }

@@ -1,7 +1,9 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.AlreadyRunning;
 import io.etcd.jetcd.KV;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** What re-encryption needs beyond the rotation state: the datastore itself, the owner, the checkpoint record. */
@@ -11,6 +13,9 @@ public interface ReencryptionStore {
 
     /** How many keys etcd holds under {@code prefix}. */
     long count(String prefix);
+
+    /** The values of the first {@code limit} keys under {@code prefix}, in key order. */
+    List<byte[]> values(String prefix, int limit);
 
     /** Which node holds the re-encryption lease now, if any. */
     Optional<String> owner();
@@ -26,12 +31,4 @@ public interface ReencryptionStore {
     Optional<byte[]> runRecord();
 
     void saveRunRecord(byte[] json);
-
-    /** Another node holds the re-encryption lease. */
-    final class AlreadyRunning extends RuntimeException {
-        public AlreadyRunning(String owner) {
-            super("a re-encryption is running on " + owner + " (status shows its progress); if that node died, "
-                    + "its lease expires within 30 s: run reencrypt again then to resume from its checkpoint");
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.StateUnavailable;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,7 +8,7 @@ import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.InvalidConfig;
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.ProviderType;
-import dev.secretsencrypt.rotation.KeyRef;
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.Stage;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.StateUnavailable;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -7,6 +8,7 @@ import java.security.spec.KeySpec;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.PBEKeySpec;
@@ -68,8 +70,8 @@ public final class TokenWrap {
         }
     }
 
-    /** @throws StateUnavailable when the token is not the one the value was wrapped with */
-    public byte[] unwrap(byte[] wrapped, String etcdKey) {
+    /** @throws NotOpened when the token is not the one the value was wrapped with, or the value was damaged */
+    public byte[] unwrap(byte[] wrapped, String etcdKey) throws NotOpened {
         if (wrapped.length < NONCE_BYTES + TAG_BITS / 8) {
             throw new StateUnavailable(etcdKey + " in etcd is damaged (too short): restore it from an etcd backup");
         }
@@ -79,10 +81,32 @@ public final class TokenWrap {
             gcm.updateAAD(etcdKey.getBytes(StandardCharsets.UTF_8));
             return gcm.doFinal(wrapped, NONCE_BYTES, wrapped.length - NONCE_BYTES);
         } catch (AEADBadTagException e) {
-            throw new StateUnavailable("the cluster token does not open the stored state (" + etcdKey + "): use the "
-                    + "token the cluster was enabled with (--token-file, SECRETS_ENCRYPT_TOKEN or <data-dir>/token)");
+            throw new NotOpened();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed", e);
+        }
+    }
+
+    /**
+     * A value stored beside the salt that tells a wrong token from a damaged state: HMAC-SHA256 of a fixed label under
+     * the derived key. It proves the token without revealing it (as long as the token itself is not guessable).
+     */
+    public byte[] tokenCheck() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal("secrets-encrypt token check v1".getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this Java runtime lacks HmacSHA256", e);
+        }
+    }
+
+    /** AES-GCM refused the value: the token is wrong, or the value was changed since it was wrapped. */
+    public static final class NotOpened extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NotOpened() {
+            super("the wrapped value does not open", null, false, false);
         }
     }
 }

@@ -1,7 +1,11 @@
 package dev.secretsencrypt.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,6 +19,12 @@ final class Cli {
 
     /** Everything every run printed, to check that no key byte ever reached the terminal. */
     final List<String> printed = new ArrayList<>();
+
+    /** A cluster token file as an operator must keep it: mode 600 (the tool refuses one others can read). */
+    static void writeToken(Path file, String token) throws IOException {
+        Files.writeString(file, token);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
 
     Result run(String... args) {
         StringWriter out = new StringWriter();

@@ -47,7 +47,7 @@ class ClusterModeTest {
         etcd = EtcdCluster.shared();
         statePrefix = "/test-" + UUID.randomUUID() + "/";
         tokenFile = tmp.resolve("token");
-        Files.writeString(tokenFile, "K10cluster-token-" + UUID.randomUUID());
+        Cli.writeToken(tokenFile, "K10cluster-token-" + UUID.randomUUID());
     }
 
     Path dataDir(String node) {
@@ -86,6 +86,26 @@ class ClusterModeTest {
         assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
         assertTrue(status.out().endsWith("\nnode-1  start-" + hash + "\n"), status.out());
         assertTrue(on("node-1", "status", "-o", "json").out().contains("\"hash\" : \"" + hash + "\""));
+    }
+
+    @Test
+    void aServerWhoseReportDoesNotParseIsNamedAndKeepsRotateRefused() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-2", "sync"));
+        ok(on("node-1", "sync"));
+        ok(on("node-1", "prepare"));
+        ok(on("node-1", "sync"));
+        for (String damaged : List.of("garbage", "futurestage-" + "0".repeat(64), "prepare-")) {
+            etcd.client().getKVClient().put(ByteSequence.from(statePrefix + "nodes/node-2", StandardCharsets.UTF_8),
+                    ByteSequence.from(damaged, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            Cli.Result status = on("node-1", "status");
+            assertFalse(status.out().contains("All hashes match"), status.out());
+            assertTrue(status.out().contains("the report of node-2 does not parse"), status.out());
+            Cli.Result rotate = on("node-1", "rotate");
+            assertEquals(1, rotate.exitCode(), rotate.all());
+            assertTrue(rotate.err().contains("node-2 (its report does not parse)"), rotate.err());
+            assertTrue(on("node-1", "status").out().contains("Current Rotation Stage: prepare"), "refused: unchanged");
+        }
     }
 
     @Test
@@ -149,10 +169,27 @@ class ClusterModeTest {
     @Test
     void aWrongTokenIsAClearErrorAndNeverGarbage() throws Exception {
         ok(on("node-1", "enable"));
-        Files.writeString(tokenFile, "not-the-cluster-token");
+        Cli.writeToken(tokenFile, "not-the-cluster-token");
         Cli.Result status = on("node-1", "status");
         assertEquals(1, status.exitCode());
         assertTrue(status.err().startsWith("Error: the cluster token does not open the stored state"), status.err());
+    }
+
+    @Test
+    void aDamagedStateIsToldApartFromAWrongToken() throws Exception {
+        ok(on("node-1", "enable"));
+        ByteSequence stateKey = ByteSequence.from(statePrefix + "state", StandardCharsets.UTF_8);
+        byte[] wrapped = etcd.client().getKVClient().get(stateKey).get(10, TimeUnit.SECONDS).getKvs().get(0)
+                .getValue().getBytes();
+        wrapped[wrapped.length / 2] ^= 0x01; // one bit flipped on disk
+        etcd.client().getKVClient().put(stateKey, ByteSequence.from(wrapped)).get(10, TimeUnit.SECONDS);
+        Cli.Result damaged = on("node-1", "status");
+        assertEquals(1, damaged.exitCode(), damaged.all());
+        assertTrue(damaged.err().startsWith("Error: the stored state " + statePrefix + "state is damaged: the token is "
+                + "right"), damaged.err());
+        Cli.writeToken(tokenFile, "not-the-cluster-token");
+        Cli.Result wrongToken = on("node-1", "status");
+        assertTrue(wrongToken.err().contains("this is not the token the cluster was enabled with"), wrongToken.err());
     }
 
     @Test

@@ -55,7 +55,7 @@ class EtcdTlsTest {
             assertTrue(etcd.isAlive() && System.nanoTime() < deadline, Files.readString(pki.resolve("etcd.log")));
             Thread.sleep(50);
         }
-        Files.writeString(pki.resolve("token"), "tls-cluster-token");
+        Cli.writeToken(pki.resolve("token"), "tls-cluster-token");
     }
 
     @AfterAll

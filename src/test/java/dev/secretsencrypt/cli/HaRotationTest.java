@@ -11,6 +11,8 @@ import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +20,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,7 +66,7 @@ class HaRotationTest {
     Cli.Result on(String node, String... args) throws Exception {
         Path token = tmp.resolve("token");
         if (!Files.exists(token)) {
-            Files.writeString(token, "K10ha-cluster-token");
+            Cli.writeToken(token, "K10ha-cluster-token");
         }
         int member = NODES.indexOf(node);
         List<String> all = new ArrayList<>(List.of(args));
@@ -169,5 +176,58 @@ class HaRotationTest {
         } finally {
             etcd.startMember(2);
         }
+    }
+
+    @Test
+    void aPassRidesThroughLosingAnEtcdMemberWhileTheQuorumHolds() throws Exception {
+        KV kv = etcd.client().getKVClient();
+        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        assertEquals(0, on("node-1", "enable").exitCode());
+        syncEveryServer();
+        Envelope old = ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();
+        List<Op> batch = new ArrayList<>();
+        int secrets = 20_000;
+        for (int i = 0; i < secrets; i++) {
+            byte[] k = String.format("/registry/secrets/ns-%02d/s-%05d", i % 20, i).getBytes(StandardCharsets.UTF_8);
+            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(("k8s\0secret " + i)
+                    .getBytes(StandardCharsets.ISO_8859_1), k)), PutOption.DEFAULT));
+            if (batch.size() == 100) {
+                kv.txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                batch.clear();
+            }
+        }
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        syncEveryServer();
+        assertEquals(0, on("node-1", "rotate").exitCode());
+        syncEveryServer();
+
+        List<String> args = new ArrayList<>(List.of("reencrypt", "-d", tmp.resolve("node-1").toString(), "--node-name",
+                "node-1", "--endpoints", etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString()));
+        ExecutorService runner = Executors.newSingleThreadExecutor();
+        Future<Cli.Result> run = runner.submit(() -> cli.run(args.toArray(String[]::new)));
+        try {
+            Pattern done = Pattern.compile("\"done\"\\s*:\\s*(\\d+)");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long progress = 0;
+            while (progress < 2_000 && !run.isDone() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                List<io.etcd.jetcd.KeyValue> record = kv.get(ByteSequence.from("/secrets-encrypt/reencrypt/run",
+                        StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs();
+                Matcher m = record.isEmpty() ? null : done.matcher(record.get(0).getValue().toString(StandardCharsets.UTF_8));
+                progress = m != null && m.find() ? Long.parseLong(m.group(1)) : 0;
+            }
+            assertTrue(progress >= 2_000 && !run.isDone(), "the member must go while the pass runs: " + progress);
+            etcd.killMember(0);
+            Cli.Result result = run.get(120, TimeUnit.SECONDS);
+            assertEquals(0, result.exitCode(), result.all());
+            assertTrue(result.out().contains("reencrypted " + secrets + " values") || result.out().contains("retired"),
+                    result.out());
+        } finally {
+            runner.shutdownNow();
+            etcd.startMember(0);
+            etcd.awaitHealthy();
+        }
+        assertEquals(0, on("node-2", "verify").exitCode());
     }
 }

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -221,5 +223,99 @@ class LocalRotationTest {
         assertEquals(0, run("enable", "--provider", "secretbox").exitCode());
         run("prepare");
         assertTrue(run("status").out().contains("XSalsa20-POLY1305  secretboxkey-"));
+    }
+
+    static String mode(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void aTempCopyAKilledWriteLeftBehindIsRemovedByTheNextCommand() throws Exception {
+        assertEquals(0, run("enable").exitCode());
+        Path leftover = dataDir().resolve(".encryption-config.json.8410293377.tmp");
+        Files.copy(configFile(), leftover); // what a kill between the temp file and the rename leaves: every key
+        Files.setLastModifiedTime(leftover, FileTime.from(Instant.now().minusSeconds(60)));
+        Path unrelated = dataDir().resolve(".encryption-config.json.notours");
+        Files.writeString(unrelated, "x");
+        assertEquals(0, run("status").exitCode());
+        assertFalse(Files.exists(leftover), "removed by a command that only reads");
+        assertTrue(Files.exists(unrelated), "only its own leftovers");
+        Files.copy(configFile(), leftover);
+        Files.setLastModifiedTime(leftover, FileTime.from(Instant.now().minusSeconds(60)));
+        assertEquals(0, run("prepare").exitCode());
+        assertFalse(Files.exists(leftover), "removed by the next write");
+    }
+
+    @Test
+    void aSymlinkedConfigIsWrittenThroughToItsTargetAndStaysALink() throws Exception {
+        Path real = tmp.resolve("etc-kubernetes").resolve("enc.json");
+        Files.createDirectories(real.getParent());
+        Files.createDirectories(dataDir());
+        Files.setPosixFilePermissions(dataDir(), PosixFilePermissions.fromString("rwx------"));
+        assertEquals(0, run("enable").exitCode());
+        Files.move(configFile(), real);
+        Files.createSymbolicLink(configFile(), real);
+        assertEquals(0, run("prepare").exitCode());
+        assertTrue(Files.isSymbolicLink(configFile()), "the link stays a link");
+        assertEquals(2, keysInFile().size(), "the target holds the prepared key: what kube-apiserver reads");
+        assertEquals(2, ConfigFiles.read(real).resources().get(0).providers().stream()
+                .mapToLong(p -> p instanceof KeyedProvider k ? k.keys().size() : 0).sum());
+        assertEquals("rw-------", mode(real));
+    }
+
+    @Test
+    void aDataDirOtherUsersCanWriteIsRefusedAndLeftAsItIs() throws Exception {
+        assertEquals(0, run("enable").exitCode());
+        byte[] before = Files.readAllBytes(configFile());
+        Files.setPosixFilePermissions(dataDir(), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Cli.Result r = run("prepare");
+        assertEquals(1, r.exitCode(), r.all());
+        assertTrue(r.err().startsWith("Error: the data dir " + dataDir() + " is writable by other users (mode rwxrwxrwx)"),
+                r.err());
+        assertTrue(r.err().contains("chmod 700 " + dataDir()), r.err());
+        assertArrayEquals(before, Files.readAllBytes(configFile()));
+        assertEquals("rwxrwxrwx", mode(dataDir()), "refused: nothing changed");
+        Files.setPosixFilePermissions(dataDir(), PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(configFile(), PosixFilePermissions.fromString("rw-rw-rw-"));
+        Cli.Result file = run("status");
+        assertEquals(1, file.exitCode(), file.all());
+        assertTrue(file.err().contains("is writable by other users (mode rw-rw-rw-)"), file.err());
+        Files.setPosixFilePermissions(configFile(), PosixFilePermissions.fromString("rw-r--r--"));
+        Cli.Result readable = run("status");
+        assertEquals(0, readable.exitCode(), readable.all());
+        assertTrue(readable.err().contains("was readable by other users (mode rw-r--r--): made it 600"), readable.err());
+        assertEquals("rw-------", mode(configFile()));
+    }
+
+    @Test
+    void aTokenFileOthersCanReadIsRefusedAndATokenOnTheCommandLineIsWarnedAbout() throws Exception {
+        Path token = tmp.resolve("token");
+        Files.writeString(token, "cluster-token");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
+        Cli.Result r = run("status", "--endpoints", "http://127.0.0.1:1", "--etcd-timeout", "1", "--token-file",
+                token.toString());
+        assertEquals(1, r.exitCode(), r.all());
+        assertTrue(r.err().contains("the token file " + token + " is open to other users (mode rw-r--r--)"), r.err());
+        assertFalse(r.all().contains("cluster-token"), r.all());
+        Cli.Result onCommandLine = run("status", "--endpoints", "http://127.0.0.1:1", "--etcd-timeout", "1",
+                "--token", "cluster-token");
+        assertTrue(onCommandLine.err().contains("warning: --token on the command line is visible to every user"),
+                onCommandLine.err());
+    }
+
+    @Test
+    void anEndlessFileIsRefusedWithASentenceNotAnOutOfMemoryError() throws Exception {
+        Files.createDirectories(dataDir());
+        Files.setPosixFilePermissions(dataDir(), PosixFilePermissions.fromString("rwx------"));
+        Files.createSymbolicLink(configFile(), Path.of("/dev/zero"));
+        Cli.Result config = run("status");
+        assertEquals(1, config.exitCode(), config.all());
+        assertTrue(config.err().contains("points at /dev/zero, which is not a regular file"), config.err());
+        Files.delete(configFile());
+        Cli.Result token = run("status", "--endpoints", "http://127.0.0.1:1", "--etcd-timeout", "1", "--token-file",
+                "/dev/zero");
+        assertEquals(1, token.exitCode(), token.all());
+        assertTrue(token.err().contains("/dev/zero"), token.err());
+        assertFalse(token.all().contains("OutOfMemoryError"), token.all());
     }
 }

@@ -74,7 +74,7 @@ class ReencryptResumeTest {
 
     @Test
     void aKilledPassResumesFromItsCheckpointAndEveryValueEndsUnderTheNewKey() throws Exception {
-        Files.writeString(tmp.resolve("token"), "token-" + run);
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
         kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
         ok(se("enable"));
@@ -86,6 +86,7 @@ class ReencryptResumeTest {
             String key = String.format("%s/secrets/ns-%02d/s-%05d", etcdPrefix, i % 50, i);
             byte[] value = new byte[600 + random.nextInt(600)];
             random.nextBytes(value);
+            System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, value, 0, 4); // as kube-apiserver stores
             plain.put(key, value);
             byte[] k = key.getBytes(StandardCharsets.UTF_8);
             batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));

@@ -7,15 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.Key;
+import dev.secretsencrypt.config.ProviderType;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.Envelopes;
 import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.envelope.UnreadableValue;
 import dev.secretsencrypt.testing.EtcdCluster;
+import com.google.protobuf.CodedOutputStream;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +50,7 @@ class ReencryptTest {
         String run = UUID.randomUUID().toString();
         etcdPrefix = "/reg-" + run;
         statePrefix = "/se-" + run + "/";
-        Files.writeString(tmp.resolve("token"), "token-" + run);
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
         // every kube-apiserver stores its namespaces; reencrypt refuses a prefix without them
         etcd.client().getKVClient().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
@@ -175,6 +184,152 @@ class ReencryptTest {
         assertEquals(1, verify.exitCode());
         assertTrue(verify.out().contains(broken), verify.out());
         assertTrue(verify.err().startsWith("Error: 1 stored value(s) cannot be read"), verify.err());
+    }
+
+    /**
+     * aescbc has no authentication: a Secret sealed with another secret under the same key name (a snapshot from before
+     * the key was regenerated, another cluster's default aescbckey) "opens" with valid padding about once in 256.
+     */
+    @Test
+    void aValueSealedWithAnotherSecretUnderTheSameKeyNameIsNeverOverwritten() throws Exception {
+        ok(se("enable"));
+        seed(20);
+        Envelope ours = chainOfThisNode().writer();
+        Envelope theirs = Envelopes.of(ProviderType.AESCBC, Key.generate("aescbckey", new byte[32]));
+        Map<String, byte[]> foreign = new LinkedHashMap<>();
+        for (int i = 0; foreign.size() < 3; i++) {
+            String key = etcdPrefix + "/secrets/restored/s-" + i;
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            byte[] sealed = theirs.seal(("k8s\0restored " + i).getBytes(StandardCharsets.ISO_8859_1), k);
+            try {
+                ours.open(sealed, k); // garbage with valid padding: the case that used to be rewritten
+                foreign.put(key, sealed);
+            } catch (UnreadableValue expected) {
+                // most values fail the padding check and were always left alone
+            }
+        }
+        for (Map.Entry<String, byte[]> e : foreign.entrySet()) {
+            kv().put(ByteSequence.from(e.getKey(), StandardCharsets.UTF_8), ByteSequence.from(e.getValue()))
+                    .get(10, TimeUnit.SECONDS);
+        }
+        prepareAndRotate();
+
+        Cli.Result verify = se("verify");
+        assertEquals(1, verify.exitCode(), verify.all());
+        foreign.keySet().forEach(k -> assertTrue(verify.out().contains(k), verify.out()));
+        Cli.Result run = se("reencrypt");
+        assertEquals(1, run.exitCode(), run.all());
+        foreign.keySet().forEach(k -> assertTrue(run.err().contains(k), run.err()));
+        assertTrue(run.err().contains("no key was retired"), run.err());
+        Map<String, byte[]> after = stored();
+        foreign.forEach((k, v) -> assertArrayEquals(v, after.get(k), "left byte-identical: " + k));
+        assertEquals(2, se("status").out().lines().filter(l -> l.contains("AES-CBC")).count(), "nothing retired");
+    }
+
+    /** A coordination.k8s.io/v1 Lease as kube-apiserver stores it: k8s\0 + runtime.Unknown{typeMeta, raw}. */
+    static byte[] identityLease(String holder, Instant renewed) throws Exception {
+        byte[] microTime = message(out -> out.writeInt64(1, renewed.getEpochSecond()));
+        byte[] spec = message(out -> {
+            out.writeString(1, holder);
+            out.writeInt32(2, 3600);
+            out.writeByteArray(4, microTime);
+        });
+        byte[] lease = message(out -> {
+            out.writeByteArray(1, message(m -> m.writeString(1, holder)));
+            out.writeByteArray(2, spec);
+        });
+        byte[] unknown = message(out -> {
+            out.writeByteArray(1, message(m -> {
+                m.writeString(1, "coordination.k8s.io/v1");
+                m.writeString(2, "Lease");
+            }));
+            out.writeByteArray(2, lease);
+        });
+        byte[] stored = new byte[4 + unknown.length];
+        System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, stored, 0, 4);
+        System.arraycopy(unknown, 0, stored, 4, unknown.length);
+        return stored;
+    }
+
+    interface Fields {
+        void write(CodedOutputStream out) throws Exception;
+    }
+
+    static byte[] message(Fields fields) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        fields.write(out);
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void aStaleCopyUnderAnotherPrefixNeverRetiresAKeyTheLiveDataUses() throws Exception {
+        ok(se("enable"));
+        seed(30); // the live data, under the old key
+        kv().put(ByteSequence.from(etcdPrefix + "/leases/kube-system/apiserver-live", StandardCharsets.UTF_8),
+                ByteSequence.from(identityLease("apiserver-live", Instant.now()))).get(10, TimeUnit.SECONDS);
+        String stale = etcdPrefix + "-restored-copy";
+        kv().put(ByteSequence.from(stale + "/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        kv().put(ByteSequence.from(stale + "/leases/kube-system/apiserver-old", StandardCharsets.UTF_8),
+                ByteSequence.from(identityLease("apiserver-old", Instant.now().minus(Duration.ofDays(3)))))
+                .get(10, TimeUnit.SECONDS);
+        prepareAndRotate();
+        Map<String, byte[]> before = stored();
+
+        List<String> args = new ArrayList<>(List.of("reencrypt"));
+        args.addAll(common().subList(0, common().size() - 1));
+        args.add(stale);
+        Cli.Result wrongPrefix = cli.run(args.toArray(String[]::new));
+        assertEquals(1, wrongPrefix.exitCode(), wrongPrefix.all());
+        assertTrue(wrongPrefix.err().contains("the data under " + stale + " is not the live cluster's"), wrongPrefix.err());
+        assertTrue(se("status").out().contains("Current Rotation Stage: rotate"), "refused: nothing changed");
+        assertEquals(2, se("status").out().lines().filter(l -> l.contains("AES-CBC")).count(), "no key retired");
+        Map<String, byte[]> after = stored();
+        before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k));
+
+        Cli.Result live = se("reencrypt");
+        assertEquals(0, live.exitCode(), live.all());
+        assertFalse(live.all().contains("could not be checked"), live.all());
+    }
+
+    @Test
+    void aPrefixWithoutIdentityLeasesSaysItsLivenessCouldNotBeChecked() throws Exception {
+        ok(se("enable"));
+        seed(5);
+        prepareAndRotate();
+        Cli.Result run = se("reencrypt");
+        assertEquals(0, run.exitCode(), run.all());
+        assertTrue(run.out().contains("\nnote: no kube-apiserver identity lease under " + etcdPrefix), run.out());
+    }
+
+    @Test
+    void aForcedReencryptInStagePrepareNeverRetiresThePreparedKeyAndTheRotationGoesOn() throws Exception {
+        ok(se("enable"));
+        Map<String, byte[]> plain = seed(20);
+        ok(se("sync"));
+        ok(se("prepare"));
+        ok(se("sync"));
+        Cli.Result forced = se("reencrypt", "-f");
+        assertEquals(0, forced.exitCode(), forced.all());
+        assertTrue(forced.out().contains("none retired; stage prepare"), forced.out());
+        Cli.Result status = se("status");
+        assertTrue(status.out().contains("Current Rotation Stage: prepare"), status.out());
+        assertEquals(2, status.out().lines().filter(l -> l.contains("AES-CBC")).count(), "old and prepared key kept");
+        ok(se("sync"));
+        ok(se("rotate"));
+        ok(se("sync"));
+        ok(se("reencrypt"));
+        ok(se("sync"));
+        ProviderChain chain = chainOfThisNode();
+        stored().forEach((k, v) -> {
+            try {
+                assertArrayEquals(plain.get(k), chain.open(v, k.getBytes(StandardCharsets.UTF_8)).plaintext(), k);
+            } catch (UnreadableValue e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     @Test

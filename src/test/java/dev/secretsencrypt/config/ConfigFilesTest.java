@@ -126,6 +126,26 @@ class ConfigFilesTest {
     }
 
     @Test
+    void aSecretWrittenAsAFieldNameInsideAKeyEntryIsNeverEchoed() {
+        String secret = "c2VjcmV0IGlzIHNlY3VyZSwgSSB0aGluaw==";
+        for (String doc : List.of(
+                "{\"kind\":\"EncryptionConfiguration\",\"apiVersion\":\"apiserver.config.k8s.io/v1\",\"resources\":[{"
+                        + "\"resources\":[\"secrets\"],\"providers\":[{\"aescbc\":{\"keys\":[{\"name\":\"k\",\"" + secret
+                        + "\":\"x\"}]}}]}]}",
+                "kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\nresources:\n- resources: [secrets]\n"
+                        + "  providers:\n  - aesgcm:\n      keys:\n      - name: k\n        " + secret + ": {a: 1}\n",
+                "kind: EncryptionConfiguration\napiVersion: apiserver.config.k8s.io/v1\nresources:\n- resources: [secrets]\n"
+                        + "  providers:\n  - aesgcm:\n      keys:\n      - name: k\n        " + secret + ": 1\n        "
+                        + secret + ": 2\n")) {
+            InvalidConfig e = assertThrows(InvalidConfig.class, () -> ConfigFiles.parse(doc.getBytes(StandardCharsets.UTF_8),
+                    "/etc/enc"));
+            assertFalse(e.getMessage().contains(secret.substring(0, 8)), e.getMessage());
+            assertTrue(e.getMessage().contains("keys[0]\" (a key entry holds only name and secret; the field's name is "
+                    + "not shown"), e.getMessage());
+        }
+    }
+
+    @Test
     void zeroByteInputIsEmpty() {
         InvalidConfig e = assertThrows(InvalidConfig.class, () -> ConfigFiles.parse(new byte[0], "/etc/enc.yaml"));
         assertEquals("encryption provider configuration file \"/etc/enc.yaml\" is empty", e.getMessage());

@@ -3,6 +3,7 @@ package dev.secretsencrypt.envelope;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.config.Key;
@@ -35,10 +36,16 @@ class KubernetesVectorsTest {
         return VectorFile.read(VectorFile.VECTORS).stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
             Key newer = Key.generate("newer", new byte[32]);
             ProviderChain chain = ProviderChain.of(List.of(new KeyedProvider(v.type(), List.of(newer, v.key()))));
-            Opened opened = chain.open(v.stored(), v.etcdKeyBytes());
-            assertArrayEquals(v.plaintext(), opened.plaintext());
-            assertEquals(v.type().field() + "/" + v.key().name(), opened.by().description());
-            assertTrue(opened.stale());
+            if (!v.type().equals(ProviderType.AESCBC) || StorageForm.isStoredObject(v.plaintext())) {
+                Opened opened = chain.open(v.stored(), v.etcdKeyBytes());
+                assertArrayEquals(v.plaintext(), opened.plaintext());
+                assertEquals(v.type().field() + "/" + v.key().name(), opened.by().description());
+                assertTrue(opened.stale());
+                return;
+            }
+            // unauthenticated aescbc: a plaintext kube-apiserver never stores is no proof the key is right
+            UnreadableValue refused = assertThrows(UnreadableValue.class, () -> chain.open(v.stored(), v.etcdKeyBytes()));
+            assertTrue(refused.reason().contains("not a stored Kubernetes object"), refused.reason());
         }));
     }
 

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.KmsProvider;
 import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.envelope.Envelope;
@@ -349,8 +350,7 @@ class PassTest {
         EncryptionConfig config = EncryptionConfig.of(List.of(new ResourceRule(List.of("secrets"), List.of(kms))));
         List<Target> kmsTargets = Targets.resolve(config, etcd.root, List.of(), List.of());
 
-        IllegalStateException refused = assertThrows(IllegalStateException.class,
-                () -> new Pass(etcd.kv, kmsTargets, SMALL));
+        CommandRefused refused = assertThrows(CommandRefused.class, () -> new Pass(etcd.kv, kmsTargets, SMALL));
         assertTrue(refused.getMessage().contains("KMS provider vault"), refused.getMessage());
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.config.IdentityProvider;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.ProviderType;
@@ -52,7 +53,7 @@ class TargetsTest {
         EncryptionConfig config = EncryptionConfig.of(List.of(
                 new ResourceRule(List.of("secrets"), List.of(new IdentityProvider())), all));
 
-        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        CommandRefused refused = assertThrows(CommandRefused.class,
                 () -> Targets.resolve(config, "/registry", List.of(), List.of()));
         assertTrue(refused.getMessage().contains("--resources"), refused.getMessage());
 
@@ -62,7 +63,7 @@ class TargetsTest {
                 named.stream().map(Target::etcdPrefix).toList());
         assertEquals("identity", named.get(0).chain().writer().description(), "the exact name wins over *.*");
         assertEquals(RotationKeys.ACTIVE_CBC.description(), named.get(1).chain().writer().description());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(CommandRefused.class,
                 () -> Targets.resolve(config, "/registry", List.of("*.*"), List.of()));
     }
 
@@ -70,7 +71,7 @@ class TargetsTest {
     void aNamedResourceNoRuleCoversIsRefused() {
         EncryptionConfig config = RotationKeys.config(List.of("secrets"));
 
-        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        CommandRefused refused = assertThrows(CommandRefused.class,
                 () -> Targets.resolve(config, "/registry", List.of("configmaps"), List.of()));
         assertTrue(refused.getMessage().contains("configmaps"), refused.getMessage());
     }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.KeyRef;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -202,5 +203,48 @@ class RotationTest {
     @Test
     void keyTextNeverShowsTheSecret() {
         assertFalse(OLD.toString().contains(OLD.secret()));
+    }
+
+    static final Key NEWER = Key.generate("aescbckey-2026-11-22T10:54:38Z", new byte[32]);
+    static final KeyRef OLD_REF = new KeyRef(ProviderType.AESCBC, OLD.name());
+    static final KeyRef NEWER_REF = new KeyRef(ProviderType.AESCBC, NEWER.name());
+
+    static List<String> names(Retirement r) {
+        return r.retired().stream().map(x -> x.key().name()).toList();
+    }
+
+    @Test
+    void retireTakesOutAnOldKeyNoStoredValueUsesAndNeverTheActiveOne() {
+        RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)),
+                new IdentityProvider());
+        Retirement r = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 5L), 0, true));
+        assertEquals(List.of("aescbckey"), names(r));
+        assertEquals(List.of(NEWER), ((KeyedProvider) providers(r.next()).get(0)).keys());
+        assertEquals(CONFIGMAPS, r.next().config().resources().get(1), "other rules kept as they were");
+        Retirement activeUnused = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(), 0, true));
+        assertEquals(List.of("aescbckey"), names(activeUnused), "the active key stays even with no value under it");
+    }
+
+    @Test
+    void retireKeepsAKeyWithAStoredValue() {
+        RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
+        Retirement r = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(OLD_REF, 1L), 0, true));
+        assertTrue(r.retired().isEmpty());
+        assertEquals(rotated, r.next());
+    }
+
+    @Test
+    void retireNeverTakesThePreparedKeyWhateverTheFlags() {
+        RotationState prepared = changed(rules.prepare(Optional.of(state(Stage.START,
+                new KeyedProvider(ProviderType.AESCBC, List.of(OLD)))), Optional.empty(), false, Set.of()));
+        Retirement r = Rotation.retire(prepared, new KeyUsage(java.util.Map.of(OLD_REF, 3L), 0, true));
+        assertTrue(r.retired().isEmpty(), "the prepared key has no value yet, and must stay: " + names(r));
+    }
+
+    @Test
+    void nothingIsRetiredAfterAnIncompleteScanOrOneThatMetAnUnreadableValue() {
+        RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
+        assertTrue(Rotation.retire(rotated, KeyUsage.incomplete()).retired().isEmpty());
+        assertTrue(Rotation.retire(rotated, new KeyUsage(java.util.Map.of(), 1, true)).retired().isEmpty());
     }
 }

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.rotation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -38,7 +39,16 @@ class ServerHashesTest {
     void reportsRoundTripThroughTheirStoredForm() {
         NodeReport r = r("n", Stage.REENCRYPT_FINISHED, "0f");
         assertEquals("reencrypt_finished-0f", r.value());
-        assertEquals(Optional.of(r), NodeReport.parse("n", r.value()));
-        assertEquals(Optional.empty(), NodeReport.parse("n", "garbage"));
+        assertEquals(r, NodeReport.parse("n", r.value()));
+        assertFalse(NodeReport.parse("n", "garbage").readable());
+    }
+
+    @Test
+    void aReportThatDoesNotParseIsNamedAndNeverCountsAsLoaded() {
+        NodeReport damaged = NodeReport.parse("node-2", "futurestage-abc");
+        assertFalse(damaged.loaded(Stage.PREPARE, "abc", false));
+        ServerHashes h = ServerHashes.of(Stage.PREPARE, "abc", List.of(r("node-1", Stage.PREPARE, "abc"), damaged));
+        assertFalse(h.allMatch());
+        assertTrue(h.mismatch().orElseThrow().contains("the report of node-2 does not parse"), h.mismatch().toString());
     }
 }

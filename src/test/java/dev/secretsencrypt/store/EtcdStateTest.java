@@ -1,5 +1,7 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.failure.ChangedConcurrently;
+import dev.secretsencrypt.failure.StateUnavailable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

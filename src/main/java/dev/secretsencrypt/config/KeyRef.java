@@ -1,6 +1,4 @@
-package dev.secretsencrypt.rotation;
-
-import dev.secretsencrypt.config.ProviderType;
+package dev.secretsencrypt.config;
 
 /** Names a key without its secret: which provider type and which key name. */
 public record KeyRef(ProviderType type, String name) {

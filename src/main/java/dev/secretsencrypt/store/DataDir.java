@@ -1,0 +1,87 @@
+package dev.secretsencrypt.store;
+
+import dev.secretsencrypt.failure.StateUnavailable;
+import dev.secretsencrypt.config.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The data dir's safety rules, checked by every command before it reads a key: nobody but its owner may change what
+ * kube-apiserver loads, and a key file nobody else may read. It also removes the temp copies a killed write left.
+ */
+public final class DataDir {
+    private static final Set<PosixFilePermission> OTHERS_WRITE = EnumSet.of(PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.OTHERS_WRITE);
+    private static final Set<PosixFilePermission> OTHERS_ANY = EnumSet.of(PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+
+    private DataDir() {
+    }
+
+    /**
+     * Refuses a data dir or key file other users can write; makes a key file others can read 0600. Returns warnings
+     * for the operator (what was tightened). A missing dir is fine: it is created 0700 when first written.
+     */
+    public static List<String> check(Path dir, Path configFile) {
+        List<String> warnings = new ArrayList<>();
+        if (!Files.exists(dir)) {
+            return warnings;
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new StateUnavailable("the data dir " + dir + " is not a directory: pass --data-dir with a directory");
+        }
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            if (!Collections.disjoint(mode, OTHERS_WRITE)) {
+                throw new StateUnavailable("the data dir " + dir + " is writable by other users (mode "
+                        + PosixFilePermissions.toString(mode) + "): any of them could replace the encryption config "
+                        + "kube-apiserver loads. As its owner (or root) run chmod 700 " + dir + ", then run the command "
+                        + "again; nothing was changed");
+            }
+            if (Files.exists(configFile) && !Files.isRegularFile(configFile)) {
+                throw new StateUnavailable(configFile + (Files.isSymbolicLink(configFile) ? " points at "
+                        + configFile.toRealPath() : "") + ", which is not a regular file (a device, FIFO or directory): "
+                        + "kube-apiserver needs its encryption config there; nothing was changed");
+            }
+            if (Files.exists(configFile)) {
+                Set<PosixFilePermission> file = Files.getPosixFilePermissions(configFile);
+                if (!Collections.disjoint(file, OTHERS_WRITE)) {
+                    throw new StateUnavailable(configFile + " is writable by other users (mode "
+                            + PosixFilePermissions.toString(file) + "): any of them could change the keys kube-apiserver "
+                            + "uses. Run chmod 600 " + configFile + " (as root), check that its keys are the ones you "
+                            + "expect, then run the command again; nothing was changed");
+                }
+                if (!Collections.disjoint(file, OTHERS_ANY)) {
+                    Files.setPosixFilePermissions(configFile, PosixFilePermissions.fromString("rw-------"));
+                    warnings.add("warning: " + configFile + " was readable by other users (mode "
+                            + PosixFilePermissions.toString(file) + "): made it 600. Anyone who read it has the keys: "
+                            + "consider a rotation (prepare, rotate, reencrypt)");
+                }
+            }
+            AtomicFiles.removeLeftovers(configFile);
+        } catch (IOException e) {
+            throw new StateUnavailable("cannot check the data dir " + dir + ": " + e.getMessage() + ". Check its "
+                    + "permissions, or run as root (the user kube-apiserver's files belong to)", e);
+        }
+        return warnings;
+    }
+
+    /** The token unwraps every key: refused when another user may read or replace its file. */
+    public static void requirePrivateToken(Path tokenFile) throws IOException {
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(tokenFile);
+        if (!Collections.disjoint(mode, OTHERS_ANY)) {
+            throw new StateUnavailable("the token file " + tokenFile + " is open to other users (mode "
+                    + PosixFilePermissions.toString(mode) + "): with it they can unwrap every key in etcd. Run chmod 600 "
+                    + tokenFile + " (and consider a new token if others could read it), then run the command again");
+        }
+    }
+}
