@@ -10,6 +10,22 @@ public sealed interface Location permits Location.File, Location.InSecret {
     /** How the operator finds it again: the path, or {@code namespace/name key}. */
     String where();
 
+    /**
+     * Control characters as {@code \xNN}: names read from etcd or a directory are data, and a name holding an escape
+     * sequence must not drive the operator's terminal.
+     */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\x%02x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
+    }
+
     record File(Path path) implements Location {
         @Override
         public String source() {
@@ -18,7 +34,7 @@ public sealed interface Location permits Location.File, Location.InSecret {
 
         @Override
         public String where() {
-            return path.toString();
+            return printable(path.toString());
         }
     }
 
@@ -30,7 +46,7 @@ public sealed interface Location permits Location.File, Location.InSecret {
 
         @Override
         public String where() {
-            return namespace + "/" + name + " " + key;
+            return printable(namespace + "/" + name + " " + key);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.certs.CertificateSource;
+import dev.secretsencrypt.certs.Location;
 import dev.secretsencrypt.certs.SecretCertificates;
 import dev.secretsencrypt.certs.StoredSecret;
 import dev.secretsencrypt.config.ConfigFiles;
@@ -12,8 +13,10 @@ import dev.secretsencrypt.config.Provider;
 import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.envelope.UnreadableValue;
-import dev.secretsencrypt.node.CommandRefused;
+import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.EtcdRetry;
 import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.store.ReencryptionStore;
 import dev.secretsencrypt.store.RetiredKey;
@@ -73,10 +76,11 @@ final class StoredSecretCertificates {
             try {
                 StoredSecret secret = named(StoredSecret.decode(plaintext), etcdKey.substring(prefix.length()));
                 sources.addAll(SecretCertificates.of(secret));
-                SecretCertificates.unparseable(secret).forEach(key -> skipped.add(secret.namespace() + "/"
-                        + secret.name() + " " + key + ": a PEM certificate block that cannot be parsed"));
+                SecretCertificates.unparseable(secret).forEach(key -> skipped.add(new Location.InSecret(
+                        secret.namespace(), secret.name(), key).where() + ": a PEM certificate block that cannot be parsed"));
             } catch (StoredSecret.NotASecret e) {
-                skipped.add(etcdKey + ": not a Secret in kube-apiserver's storage form (" + e.getMessage() + ")");
+                skipped.add(Location.printable(etcdKey) + ": not a Secret in kube-apiserver's storage form ("
+                        + e.getMessage() + ")");
             } finally {
                 Arrays.fill(plaintext, (byte) 0);
             }
@@ -124,6 +128,33 @@ final class StoredSecretCertificates {
         return new StoredSecret(namespace, name, s.type(), s.data());
     }
 
+    /** One page, retried as every etcd read of this tool is (EtcdRetry): a leader election does not end the report. */
+    private static GetResponse readPage(KV kv, ByteSequence from, ByteSequence end, String prefix, Duration timeout) {
+        GetOption page = GetOption.builder().withRange(end).withLimit(PAGE).withSortField(GetOption.SortTarget.KEY)
+                .withSortOrder(GetOption.SortOrder.ASCEND).build();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return kv.get(from, page).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandRefused("interrupted while reading " + prefix + " from etcd");
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
+                    throw new StateUnavailable("could not read " + prefix + " from etcd (" + attempt + " attempt(s), "
+                            + "last: " + cause.getMessage() + "): check --endpoints and that etcd is healthy, then run "
+                            + "certs again");
+                }
+                try {
+                    Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
+                } catch (InterruptedException stop) {
+                    Thread.currentThread().interrupt();
+                    throw new CommandRefused("interrupted while reading " + prefix + " from etcd");
+                }
+            }
+        }
+    }
+
     /** Hands every value under the prefix to {@code each}, a page at a time in key order; returns how many. */
     private static long eachValue(KV kv, String prefix, Duration timeout, Consumer<KeyValue> each) {
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
@@ -133,18 +164,7 @@ final class StoredSecretCertificates {
         ByteSequence from = ByteSequence.from(p);
         long count = 0;
         while (true) {
-            GetResponse page;
-            try {
-                page = kv.get(from, GetOption.builder().withRange(end).withLimit(PAGE)
-                        .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND).build())
-                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CommandRefused("interrupted while reading " + prefix + " from etcd");
-            } catch (ExecutionException | TimeoutException e) {
-                throw new CommandRefused("could not read " + prefix + " from etcd (" + e.getClass().getSimpleName()
-                        + "): check --endpoints and that etcd is healthy, then run certs again");
-            }
+            GetResponse page = readPage(kv, from, end, prefix, timeout);
             page.getKvs().forEach(each);
             count += page.getKvs().size();
             if (!page.isMore() || page.getKvs().isEmpty()) {

@@ -160,6 +160,12 @@ class CertificateChecksTest {
     }
 
     @Test
+    void aNameFromEtcdCannotDriveTheTerminal() {
+        assertEquals("ns/evil\\x1b[31mred tls.crt", new Location.InSecret("ns", "evil\u001b[31mred", "tls.crt").where());
+        assertEquals("/pki/a\\x0ab.crt", new Location.File(java.nio.file.Path.of("/pki/a\nb.crt")).where());
+    }
+
+    @Test
     void theMetricEscapesLabelValuesAsThePrometheusTextFormatRequires() {
         TestPki.Issued odd = TestPki.selfSigned("CN=a \\\"quoted\\\" \\\\ name,O=x", NOW.minus(DAY), NOW.plus(DAY));
         CertificateRecord r = inspect(List.of(new CertificateSource(new Location.InSecret("ns", "we\"ird\nname", "tls.crt"),
