@@ -9,9 +9,11 @@ import dev.secretsencrypt.certs.Inspection;
 import dev.secretsencrypt.certs.Location;
 import dev.secretsencrypt.certs.NextStep;
 import dev.secretsencrypt.certs.PkiFiles;
-import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.usecase.ClusterCertificates;
+import dev.secretsencrypt.usecase.Session;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,8 +75,8 @@ final class CertsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Instant now = clock.instant();
         List<PkiFiles.Root> roots = new ArrayList<>(PkiFiles.knownDirectories(hostRoot));
-        if (options.cert != null) {
-            roots.add(PkiFiles.Root.certificateWithKey(options.cert, Optional.ofNullable(options.key)));
+        if (options.cert().isPresent()) {
+            roots.add(PkiFiles.Root.certificateWithKey(options.cert().get(), options.key()));
         }
         paths.forEach(p -> roots.add(PkiFiles.Root.given(p)));
         PkiFiles.Found files;
@@ -86,11 +88,11 @@ final class CertsCommand implements Callable<Integer> {
         List<CertificateRecord> records = new ArrayList<>(
                 new Inspection(now, warn, files.authorities()).inspect(files.sources()));
         List<String> warnings = new ArrayList<>(files.warnings());
-        StoredSecretCertificates.Read cluster = null;
-        if (options.clusterMode()) {
-            try (ClusterState state = options.openState()) {
-                cluster = StoredSecretCertificates.read(state, options);
-            }
+        ClusterCertificates.Read cluster = null;
+        try (Session session = Session.open(options.settings(), clock, new SecureRandom(), spec.commandLine().getErr()::println)) {
+            cluster = session.clusterCertificates().map(ClusterCertificates::read).orElse(null);
+        }
+        if (cluster != null) {
             // a Secret's chain is judged by its own ca.crt only: a file CA on this server says nothing about it
             records.addAll(new Inspection(now, warn, List.of()).inspect(cluster.sources()));
             cluster.skipped().forEach(n -> warnings.add("skipped " + n));
@@ -117,7 +119,7 @@ final class CertsCommand implements Callable<Integer> {
         return flagged > 0 || !unreadable.isEmpty() ? 1 : 0;
     }
 
-    String text(List<CertificateRecord> records, StoredSecretCertificates.Read cluster) {
+    String text(List<CertificateRecord> records, ClusterCertificates.Read cluster) {
         long flagged = records.stream().filter(CertificateRecord::flagged).count();
         StringBuilder s = new StringBuilder();
         s.append("Certificates: ").append(records.size()).append(" checked, ").append(flagged).append(" flagged")
@@ -172,7 +174,7 @@ final class CertsCommand implements Callable<Integer> {
         return m;
     }
 
-    String json(List<CertificateRecord> records, StoredSecretCertificates.Read cluster, List<String> warnings)
+    String json(List<CertificateRecord> records, ClusterCertificates.Read cluster, List<String> warnings)
             throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("warnDays", warn.toDays());

@@ -70,6 +70,15 @@ public final class NodeOptions {
         return new NodeSettings(dataDir, nodeName(), etcd, etcdPrefix);
     }
 
+    /** The etcd client certificate and key, which certs checks too. */
+    Optional<Path> cert() {
+        return Optional.ofNullable(cert);
+    }
+
+    Optional<Path> key() {
+        return Optional.ofNullable(key);
+    }
+
     private String nodeName() {
         if (nodeName != null && !nodeName.isBlank()) {
             return nodeName;

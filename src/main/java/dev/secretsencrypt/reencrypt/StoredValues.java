@@ -1,7 +1,12 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.failure.StateUnavailable;
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -18,6 +23,34 @@ public final class StoredValues {
     /** A pass over {@code targets}; refused before anything is read when a target's chain cannot write. */
     public Pass pass(List<Target> targets, PassSettings settings) {
         return new Pass(kv, targets, settings);
+    }
+
+    /** One stored value as etcd holds it. */
+    public record StoredValue(byte[] etcdKey, byte[] value) {
+    }
+
+    /**
+     * Hands every value under {@code prefix} (which ends in {@code /}) to {@code each}, a page at a time in key order,
+     * with the pass's page budget and retry policy; returns how many there were.
+     */
+    public long each(String prefix, PassSettings settings, Consumer<StoredValue> each) {
+        PageReader reader = new PageReader(kv, prefix, ByteSequence.from(prefix, StandardCharsets.UTF_8),
+                settings.pageSize(), settings.timeout());
+        long count = 0;
+        try {
+            for (boolean last = false; !last; ) {
+                PageReader.Page page = reader.next();
+                last = page.last();
+                for (KeyValue v : page.values()) {
+                    each.accept(new StoredValue(v.getKey().getBytes(), v.getValue().getBytes()));
+                }
+                count += page.values().size();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StateUnavailable("interrupted while reading " + prefix + " from etcd");
+        }
+        return count;
     }
 
     /** Reads every value of {@code targets}; {@code valuesRead} hears the count after every page. */

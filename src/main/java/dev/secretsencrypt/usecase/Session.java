@@ -67,6 +67,12 @@ public final class Session implements AutoCloseable {
                 settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, clock);
     }
 
+    /** certs in the cluster; empty in single-server mode, where there is no datastore to read Secrets from. */
+    public Optional<ClusterCertificates> clusterCertificates() {
+        return etcd.map(datastore -> new ClusterCertificates(datastore, new StoredValues(datastore.datastore()),
+                settings.dataDir().resolve(LocalState.CONFIG_FILE), EtcdPrefix.of(settings.etcdPrefix())));
+    }
+
     @Override
     public void close() {
         state.close();
