@@ -35,6 +35,11 @@ final class VerifyCommand extends StateCommand {
             return Reply.failed(report, scan.unreadableCount() + " stored value(s) cannot be read with any configured or "
                     + "retired key (listed above): restore the key that wrote them, or delete those objects");
         }
+        if (scan.onlyArchivedCount() > 0) {
+            return Reply.failed(report, scan.onlyArchivedCount() + " stored value(s) can be read only with a retired key "
+                    + "(listed above), which kube-apiserver no longer has: run reencrypt, which still reads them "
+                    + "through the archive and rewrites them under the active key");
+        }
         return Reply.ok(report);
     }
 
@@ -44,6 +49,11 @@ final class VerifyCommand extends StateCommand {
         StringBuilder out = new StringBuilder("Stored values: " + scan.total() + "\n\n" + table.render());
         out.append("\nUnreadable values: ").append(scan.unreadableCount());
         scan.unreadable().forEach(k -> out.append("\n  ").append(k));
+        if (scan.onlyArchivedCount() > 0) {
+            out.append("\nReadable only with a retired key (kube-apiserver cannot read them): ")
+                    .append(scan.onlyArchivedCount());
+            scan.onlyArchived().forEach(k -> out.append("\n  ").append(k));
+        }
         return out.toString();
     }
 
@@ -53,6 +63,8 @@ final class VerifyCommand extends StateCommand {
         out.put("keys", new TreeMap<>(scan.countsByEnvelope()));
         out.put("unreadablecount", scan.unreadableCount());
         out.put("unreadable", scan.unreadable());
+        out.put("onlyarchivedcount", scan.onlyArchivedCount());
+        out.put("onlyarchived", scan.onlyArchived());
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
     }
 }

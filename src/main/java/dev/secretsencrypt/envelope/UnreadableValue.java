@@ -32,7 +32,8 @@ public final class UnreadableValue extends Exception {
         return reason;
     }
 
-    private static String printable(byte[] etcdKey) {
+    /** An etcd key as text for operator output, control characters replaced. */
+    public static String printable(byte[] etcdKey) {
         StringBuilder text = new StringBuilder(new String(etcdKey, StandardCharsets.UTF_8));
         for (int i = 0; i < text.length(); i++) {
             if (Character.isISOControl(text.charAt(i))) {

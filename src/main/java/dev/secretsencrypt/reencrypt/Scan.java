@@ -35,8 +35,10 @@ public final class Scan {
         Map<String, Long> counts = new HashMap<>();
         Map<KeyRef, Long> perKey = new HashMap<>();
         List<String> unreadable = new ArrayList<>();
+        List<String> onlyArchived = new ArrayList<>();
         long total = 0;
         long unreadableCount = 0;
+        long onlyArchivedCount = 0;
         ExecutorService pool = Workers.start("scan");
         try {
             for (Target target : targets) {
@@ -50,7 +52,7 @@ public final class Scan {
                     List<KeyValue> values = page.values();
                     for (int from = 0; from < values.size(); from += SLICE) {
                         List<KeyValue> slice = values.subList(from, Math.min(values.size(), from + SLICE));
-                        slices.add(CompletableFuture.supplyAsync(() -> count(slice, target.chain()), pool));
+                        slices.add(CompletableFuture.supplyAsync(() -> count(slice, target), pool));
                     }
                     for (CompletableFuture<Count> slice : slices) {
                         Count c = slice.get();
@@ -62,6 +64,12 @@ public final class Scan {
                             }
                         }
                         unreadableCount += c.unreadable().size();
+                        for (String key : c.onlyArchived()) {
+                            if (onlyArchived.size() < Checkpoint.MAX_UNREADABLE) {
+                                onlyArchived.add(key);
+                            }
+                        }
+                        onlyArchivedCount += c.onlyArchived().size();
                     }
                     total += values.size();
                     progress.accept(total);
@@ -76,25 +84,31 @@ public final class Scan {
         } finally {
             pool.shutdownNow();
         }
-        return new ScanResult(counts, perKey, total, unreadable, unreadableCount);
+        return new ScanResult(counts, perKey, total, unreadable, unreadableCount, onlyArchived, onlyArchivedCount);
     }
 
-    private record Count(Map<String, Long> byEnvelope, Map<KeyRef, Long> byKey, List<String> unreadable) {
+    private record Count(Map<String, Long> byEnvelope, Map<KeyRef, Long> byKey, List<String> unreadable,
+                         List<String> onlyArchived) {
     }
 
-    private static Count count(List<KeyValue> slice, ProviderChain chain) {
+    private static Count count(List<KeyValue> slice, Target target) {
+        ProviderChain chain = target.chain();
         Map<String, Long> byEnvelope = new HashMap<>();
         Map<KeyRef, Long> byKey = new HashMap<>();
         List<String> unreadable = new ArrayList<>();
+        List<String> onlyArchived = new ArrayList<>();
         for (KeyValue stored : slice) {
             try {
                 Opened opened = chain.open(stored.getValue().getBytes(), stored.getKey().getBytes());
                 byEnvelope.merge(opened.by().description(), 1L, Long::sum);
                 opened.by().key().ifPresent(k -> byKey.merge(k, 1L, Long::sum));
+                if (opened.by().key().filter(target.archivedKeys()::contains).isPresent()) {
+                    onlyArchived.add(UnreadableValue.printable(stored.getKey().getBytes()));
+                }
             } catch (UnreadableValue e) {
                 unreadable.add(e.etcdKey());
             }
         }
-        return new Count(byEnvelope, byKey, unreadable);
+        return new Count(byEnvelope, byKey, unreadable, onlyArchived);
     }
 }

@@ -3,6 +3,7 @@ package dev.secretsencrypt.reencrypt;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.config.EncryptionConfig;
+import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.Provider;
 import dev.secretsencrypt.config.ResourceRule;
@@ -13,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /** Turns an EncryptionConfiguration into the etcd prefixes to page through, each with the chain that governs it. */
 public final class Targets {
@@ -30,6 +33,7 @@ public final class Targets {
         List<ReadOnlyKey> extra = extraReadKeys == null ? List.of() : extraReadKeys;
         List<String> names = override.isEmpty() ? namedIn(config) : override;
         Map<ResourceRule, ProviderChain> chains = new IdentityHashMap<>();
+        Set<KeyRef> archived = extra.stream().map(k -> new KeyRef(k.type(), k.key().name())).collect(Collectors.toSet());
         Map<String, Target> byPrefix = new LinkedHashMap<>();
         for (String raw : names) {
             String resource = raw.trim();
@@ -47,7 +51,7 @@ public final class Targets {
             ProviderChain chain = chains.computeIfAbsent(rule, r -> withExtraReaders(r.providers(), extra));
             String prefix = etcdPrefix.under(StoragePaths.of(resource));
             // deployments.apps and deployments.extensions share one prefix: page through it once.
-            byPrefix.putIfAbsent(prefix, new Target(resource, prefix, chain));
+            byPrefix.putIfAbsent(prefix, new Target(resource, prefix, chain, archived));
         }
         return List.copyOf(byPrefix.values());
     }

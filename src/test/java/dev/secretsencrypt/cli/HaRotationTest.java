@@ -231,4 +231,52 @@ class HaRotationTest {
         }
         assertEquals(0, on("node-2", "verify").exitCode());
     }
+
+    @Test
+    void forceNeverRetiresAKeyWhileTwoServersWereNeverRestarted() throws Exception {
+        KV kv = etcd.client().getKVClient();
+        enabledOnEveryServer(kv);
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        assertEquals(0, on("node-1", "sync").exitCode()); // node-2 and node-3 never restarted
+        byte[] before = Files.readAllBytes(file("node-1"));
+        Cli.Result rotate = on("node-1", "rotate", "-f");
+        assertEquals(1, rotate.exitCode(), rotate.all());
+        assertTrue(rotate.err().contains("Restart kube-apiserver on node-2, node-3"), rotate.err());
+        assertTrue(rotate.err().contains("-f does not skip this check"), rotate.err());
+        Cli.Result reencrypt = on("node-1", "reencrypt", "-f");
+        assertEquals(1, reencrypt.exitCode(), reencrypt.all());
+        assertTrue(reencrypt.err().contains("node-2, node-3"), reencrypt.err());
+        assertEquals(0, on("node-1", "sync").exitCode());
+        assertArrayEquals(before, Files.readAllBytes(file("node-1")), "refused: nothing changed, no key retired");
+        assertTrue(on("node-1", "status").out().contains("Current Rotation Stage: prepare"));
+    }
+
+    @Test
+    void aValueOnlyARetiredKeyOpensIsUnreadableForVerifyUntilReencryptRewritesIt() throws Exception {
+        KV kv = etcd.client().getKVClient();
+        Envelope old = enabledOnEveryServer(kv);
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        syncEveryServer();
+        assertEquals(0, on("node-1", "rotate").exitCode());
+        syncEveryServer();
+        assertEquals(0, on("node-1", "reencrypt").exitCode(), "retires aescbckey: no value under it yet");
+        syncEveryServer();
+        String restored = "/registry/secrets/ns/restored-from-a-snapshot";
+        byte[] k = restored.getBytes(StandardCharsets.UTF_8);
+        kv.put(ByteSequence.from(k), ByteSequence.from(old.seal("k8s\0old secret".getBytes(StandardCharsets.ISO_8859_1),
+                k))).get(10, TimeUnit.SECONDS);
+        Cli.Result verify = on("node-2", "verify");
+        assertEquals(1, verify.exitCode(), verify.all());
+        assertTrue(verify.out().contains("Readable only with a retired key (kube-apiserver cannot read them): 1\n  "
+                + restored), verify.out());
+        assertTrue(verify.err().contains("run reencrypt"), verify.err());
+        assertEquals(0, on("node-1", "prepare").exitCode());
+        syncEveryServer();
+        assertEquals(0, on("node-1", "rotate").exitCode());
+        syncEveryServer();
+        Cli.Result again = on("node-1", "reencrypt");
+        assertEquals(0, again.exitCode(), again.all());
+        syncEveryServer();
+        assertEquals(0, on("node-3", "verify").exitCode());
+    }
 }
