@@ -34,6 +34,11 @@ public record KeyList(List<Provider> providers) {
         return Optional.empty();
     }
 
+    /** How many keys the keyed providers hold together (KMS and identity have none here). */
+    public int keyCount() {
+        return providers.stream().mapToInt(p -> p instanceof KeyedProvider k ? k.keys().size() : 0).sum();
+    }
+
     public boolean hasIdentity() {
         return providers.stream().anyMatch(p -> p instanceof IdentityProvider);
     }

@@ -25,6 +25,9 @@ import java.util.function.Function;
  */
 public final class Rotation {
     static final int NEW_KEY_BYTES = 32;
+    // enable changes what kube-apiserver writes from its next load of the file; what it stored before stays as it is
+    private static final String ENABLED_NEXT = ": restart every kube-apiserver (or let it reload the file), then run "
+            + "reencrypt -f --skip to encrypt the Secrets it stored before";
 
     private final Clock clock;
     private final SecureRandom random;
@@ -44,7 +47,8 @@ public final class Rotation {
             ResourceRule rule = new ResourceRule(List.of("secrets"),
                     List.of(new KeyedProvider(type, List.of(newKey(name))), new IdentityProvider()));
             return new Outcome.Changed(new RotationState(Stage.START, EncryptionConfig.of(List.of(rule)),
-                    Optional.empty()), "created " + type.field() + " key " + name + " and enabled encryption");
+                    Optional.empty()), "created " + type.field() + " key " + name + " and enabled encryption"
+                    + ENABLED_NEXT);
         }
         RotationState s = current.get();
         Optional<Outcome> uncovered = noSecretsRule(s);
@@ -61,7 +65,7 @@ public final class Rotation {
         if (next.equals(keys)) {
             return new Outcome.Changed(s, "encryption is already enabled");
         }
-        return new Outcome.Changed(withKeys(s, next), summary);
+        return new Outcome.Changed(withKeys(s, next), summary + ENABLED_NEXT);
     }
 
     /** Turns encryption off for new writes; every key stays so the data written under it stays readable. */
@@ -74,7 +78,9 @@ public final class Rotation {
         if (!keys.isEnabled()) {
             return new Outcome.Changed(s, "encryption is already disabled");
         }
-        return new Outcome.Changed(withKeys(s, keys.withIdentityFirst()), "disabled encryption (every key kept for reading)");
+        return new Outcome.Changed(withKeys(s, keys.withIdentityFirst()), "disabled encryption (every key kept for "
+                + "reading): restart every kube-apiserver (or let it reload the file), then run reencrypt -f --skip to "
+                + "decrypt the Secrets stored under the keys");
     }
 
     /**
@@ -88,8 +94,7 @@ public final class Rotation {
 
     private Outcome prepare(RotationState s, Optional<ProviderType> type, boolean force, Set<String> reservedNames) {
         if (!force && !s.stage().isRestingPoint()) {
-            return wrongStage("prepare", s.stage(), "start or reencrypt_finished",
-                    "finish the rotation in progress first (status shows where it stands)");
+            return wrongStage("prepare", s.stage(), "start or reencrypt_finished");
         }
         KeyList keys = keysOf(s.config());
         if (keys.kmsInCharge().isPresent()) {
@@ -113,8 +118,12 @@ public final class Rotation {
     }
 
     private Outcome rotate(RotationState s, boolean force) {
+        if (!force && ROTATED.contains(s.stage())) {
+            return new Outcome.AlreadyDone("the prepared key already encrypts new writes (stage " + s.stage().text()
+                    + "): nothing to do; " + nextStep(s.stage()));
+        }
         if (!force && s.stage() != Stage.PREPARE) {
-            return wrongStage("rotate", s.stage(), "prepare", "run prepare first");
+            return wrongStage("rotate", s.stage(), "prepare");
         }
         KeyList keys = keysOf(s.config());
         if (keys.kmsInCharge().isPresent()) {
@@ -133,6 +142,20 @@ public final class Rotation {
     // The stages a re-encryption starts from without -f: after rotate, or a request or an orphaned run to resume.
     private static final Set<Stage> REENCRYPT_STARTS = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST,
             Stage.REENCRYPT_ACTIVE);
+    // Where rotate's work is done and the rotation goes on with re-encryption.
+    private static final Set<Stage> ROTATED = EnumSet.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
+
+    /** What an operator runs next from a stage: every refusal and every "already done" ends with it. */
+    public static String nextStep(Stage stage) {
+        return switch (stage) {
+            case START, REENCRYPT_FINISHED -> "run prepare first";
+            case PREPARE -> "restart every kube-apiserver (or run sync on every server), then run rotate";
+            case ROTATE -> "restart every kube-apiserver (or run sync on every server), then run reencrypt";
+            case REENCRYPT_REQUEST -> "run reencrypt on any server to carry out the requested re-encryption";
+            case REENCRYPT_ACTIVE -> "a re-encryption is under way (status shows it): wait for it, or run reencrypt "
+                    + "to resume it if its server is gone";
+        };
+    }
 
     /** Records a re-encryption for a later run: stage reencrypt_request. */
     public static Outcome requestReencrypt(RotationState s, boolean force) {
@@ -149,8 +172,17 @@ public final class Rotation {
             return new Outcome.Refused("no rule of the encryption config covers secrets, so there are no keys to "
                     + "re-encrypt from: add one (resources: [secrets]) with enable, then run reencrypt");
         }
+        if (!force && s.stage() == Stage.REENCRYPT_FINISHED && keysOf(s.config()).keyCount() <= 1) {
+            return new Outcome.AlreadyDone("re-encryption already finished: every old key was retired, nothing to do; "
+                    + "run prepare to start the next rotation");
+        }
+        if (!force && s.stage() == Stage.REENCRYPT_FINISHED) {
+            return new Outcome.Refused("reencrypt needs stage rotate, the current stage is reencrypt_finished: the old "
+                    + "keys left in the config were still used by stored values when the last run ended; run reencrypt -f "
+                    + "to rewrite those values and retire the keys, or run prepare to start the next rotation");
+        }
         if (!force && !REENCRYPT_STARTS.contains(s.stage())) {
-            return wrongStage("reencrypt", s.stage(), "rotate", "run prepare and rotate first");
+            return wrongStage("reencrypt", s.stage(), "rotate");
         }
         return new Outcome.Changed(s.withStage(next), summary);
     }
@@ -258,9 +290,9 @@ public final class Rotation {
         return noSecretsRule(current.get()).orElseGet(() -> rule.apply(current.get()));
     }
 
-    private static Outcome wrongStage(String command, Stage current, String needed, String next) {
+    private static Outcome wrongStage(String command, Stage current, String needed) {
         return new Outcome.Refused(command + " needs stage " + needed + ", the current stage is " + current.text()
-                + ": " + next + " (or -f to skip this check)");
+                + ": " + nextStep(current) + " (or -f to skip this check)");
     }
 
     private static Outcome kmsRefusal(String command, KeyList keys) {

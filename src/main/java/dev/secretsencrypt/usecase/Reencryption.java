@@ -81,8 +81,12 @@ public final class Reencryption {
             });
         }
         boolean later = request.when() == ReencryptRequest.When.LATER;
-        Outcome.Changed next = changed(later ? Rotation.requestReencrypt(current.rotation(), force)
-                : Rotation.startReencrypt(current.rotation(), force));
+        Outcome outcome = later ? Rotation.requestReencrypt(current.rotation(), force)
+                : Rotation.startReencrypt(current.rotation(), force);
+        if (outcome instanceof Outcome.AlreadyDone done) {
+            return done.summary();
+        }
+        Outcome.Changed next = changed(outcome);
         // -f skips the stage order only: values rewritten under a key a server lacks would be unreadable there
         node.requireEveryServerOn(current, "reencrypt", ReportMatch.CONFIG);
         // every refusal comes before the first change: a refused reencrypt leaves the stage where it was
@@ -274,7 +278,10 @@ public final class Reencryption {
         if (outcome instanceof Outcome.Refused refused) {
             throw new CommandRefused(refused.reason());
         }
-        return (Outcome.Changed) outcome;
+        if (outcome instanceof Outcome.Changed c) {
+            return c;
+        }
+        throw new IllegalStateException("no change where one was due: " + outcome);
     }
 
     private static String unreadableMessage(Checkpoint c) {

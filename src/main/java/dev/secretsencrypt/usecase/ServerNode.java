@@ -174,6 +174,9 @@ public final class ServerNode {
         if (outcome instanceof Outcome.Refused refused) {
             throw new CommandRefused(refused.reason());
         }
+        if (outcome instanceof Outcome.AlreadyDone done) {
+            return done.summary();
+        }
         Outcome.Changed changed = (Outcome.Changed) outcome;
         boolean unchanged = current.isPresent() && current.get().revision() > 0
                 && current.get().rotation().equals(changed.next());

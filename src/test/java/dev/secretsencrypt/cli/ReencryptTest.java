@@ -333,6 +333,33 @@ class ReencryptTest {
     }
 
     @Test
+    void aCommandWhoseWorkIsDoneExitsZeroAndSaysSoSoRunbooksCanRetry() throws Exception {
+        Cli.Result enable = se("enable");
+        ok(enable);
+        assertTrue(enable.out().contains("then run reencrypt -f --skip to encrypt the Secrets it stored before"),
+                enable.out());
+        assertTrue(se("enable").out().startsWith("encryption is already enabled"));
+        seed(10);
+        prepareAndRotate();
+        Cli.Result rotateAgain = se("rotate");
+        ok(rotateAgain);
+        assertTrue(rotateAgain.out().startsWith("the prepared key already encrypts new writes (stage rotate): nothing "
+                + "to do; restart every kube-apiserver (or run sync on every server), then run reencrypt"),
+                rotateAgain.out());
+        ok(se("reencrypt"));
+        ok(se("sync"));
+        Cli.Result reencryptAgain = se("reencrypt");
+        ok(reencryptAgain);
+        assertTrue(reencryptAgain.out().startsWith("re-encryption already finished"), reencryptAgain.out());
+        Cli.Result prepareTwice = se("prepare");
+        ok(prepareTwice);
+        Cli.Result refused = se("prepare");
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("the current stage is prepare: restart every kube-apiserver (or run sync on "
+                + "every server), then run rotate"), refused.err());
+    }
+
+    @Test
     void disableThenReencryptDecryptsEverythingAndEnableEncryptsItAgain() throws Exception {
         ok(se("enable"));
         Map<String, byte[]> plain = seed(50);

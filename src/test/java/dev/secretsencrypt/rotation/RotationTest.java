@@ -256,8 +256,8 @@ class RotationTest {
         }
         assertEquals(Stage.REENCRYPT_REQUEST, changed(Rotation.requestReencrypt(state(Stage.ROTATE, keys), false)).stage());
         String refused = refused(Rotation.startReencrypt(state(Stage.PREPARE, keys), false));
-        assertEquals("reencrypt needs stage rotate, the current stage is prepare: run prepare and rotate first (or -f to "
-                + "skip this check)", refused);
+        assertEquals("reencrypt needs stage rotate, the current stage is prepare: restart every kube-apiserver (or run "
+                + "sync on every server), then run rotate (or -f to skip this check)", refused);
         assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(Stage.PREPARE, keys), true)).stage());
         RotationState noSecrets = new RotationState(Stage.ROTATE, EncryptionConfig.of(List.of(CONFIGMAPS)),
                 Optional.empty());
@@ -272,5 +272,71 @@ class RotationTest {
         assertEquals(Stage.START, changed(Rotation.finishReencrypt(active, Stage.START)).stage());
         assertEquals(Stage.ROTATE, changed(Rotation.returnFromReencrypt(active, Stage.ROTATE)).stage());
         assertEquals(active.config(), changed(Rotation.finishReencrypt(active, Stage.ROTATE)).config(), "keys untouched");
+    }
+
+    /** Where each stage stands after the real steps, so the prepared key is there when the stage says so. */
+    java.util.Map<Stage, RotationState> everyStage() {
+        RotationState start = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)), new IdentityProvider());
+        Rotation anHourAgo = new Rotation(Clock.fixed(NOW.minusSeconds(3600), ZoneOffset.UTC), new SecureRandom());
+        RotationState prepare = changed(anHourAgo.prepare(Optional.of(start), Optional.empty(), false, Set.of()));
+        RotationState rotate = changed(anHourAgo.rotate(Optional.of(prepare), false));
+        RotationState finished = Rotation.retire(rotate.withStage(Stage.REENCRYPT_FINISHED),
+                new KeyUsage(java.util.Map.of(), 0, true)).next();
+        return java.util.Map.of(Stage.START, start, Stage.PREPARE, prepare, Stage.ROTATE, rotate,
+                Stage.REENCRYPT_REQUEST, rotate.withStage(Stage.REENCRYPT_REQUEST),
+                Stage.REENCRYPT_ACTIVE, rotate.withStage(Stage.REENCRYPT_ACTIVE), Stage.REENCRYPT_FINISHED, finished);
+    }
+
+    /**
+     * C: goes ahead (a new state, or a re-encryption resumed); D: already done (exit 0, nothing written; enable and
+     * disable say so with their state unchanged); R: refused, naming what comes next.
+     */
+    static String kind(Optional<RotationState> before, Outcome o, boolean unchangedIsDone) {
+        if (o instanceof Outcome.Refused) {
+            return "R";
+        }
+        if (o instanceof Outcome.AlreadyDone) {
+            return "D";
+        }
+        return unchangedIsDone && before.equals(Optional.of(((Outcome.Changed) o).next())) ? "D" : "C";
+    }
+
+    @Test
+    void everyCommandInEveryStageChangesIsAlreadyDoneOrIsRefusedNamingWhatReallyComesNext() {
+        List<String> commands = List.of("enable", "disable", "prepare", "rotate", "reencrypt");
+        // one row per stage, one column per command above
+        java.util.Map<Stage, String> expected = java.util.Map.of(
+                Stage.START, "DCCRR",
+                Stage.PREPARE, "DCRCR",
+                Stage.ROTATE, "DCRDC",
+                Stage.REENCRYPT_REQUEST, "DCRDC",
+                Stage.REENCRYPT_ACTIVE, "DCRDC",
+                Stage.REENCRYPT_FINISHED, "DCCRD");
+        int cells = 0;
+        for (java.util.Map.Entry<Stage, RotationState> e : everyStage().entrySet()) {
+            Optional<RotationState> s = Optional.of(e.getValue());
+            List<Outcome> outcomes = List.of(rules.enable(s, ProviderType.AESCBC, Set.of()), rules.disable(s),
+                    rules.prepare(s, Optional.empty(), false, Set.of()), rules.rotate(s, false),
+                    Rotation.startReencrypt(e.getValue(), false));
+            StringBuilder got = new StringBuilder();
+            for (int i = 0; i < outcomes.size(); i++) {
+                Outcome o = outcomes.get(i);
+                got.append(kind(s, o, i < 2));
+                String said = o instanceof Outcome.Refused r ? r.reason() : o instanceof Outcome.AlreadyDone d
+                        ? d.summary() : ((Outcome.Changed) o).summary();
+                if (!(o instanceof Outcome.Changed c) || !c.next().equals(e.getValue())) {
+                    assertFalse(said.isBlank(), commands.get(i) + " in " + e.getKey());
+                }
+                if (o instanceof Outcome.Refused r && !(e.getKey() == Stage.REENCRYPT_FINISHED && i == 4)) {
+                    assertTrue(r.reason().contains(Rotation.nextStep(e.getKey())), commands.get(i) + " in "
+                            + e.getKey() + " must name what comes next: " + r.reason());
+                }
+                cells++;
+            }
+            assertEquals(expected.get(e.getKey()), got.toString(), "stage " + e.getKey() + ", commands " + commands);
+        }
+        assertEquals(30, cells);
+        assertEquals("restart every kube-apiserver (or run sync on every server), then run rotate",
+                Rotation.nextStep(Stage.PREPARE));
     }
 }
