@@ -49,7 +49,13 @@ final class StatusCommand extends StateCommand {
         }
         if (v.clusterMode() && !v.nodes().isEmpty()) {
             Columns nodes = new Columns();
-            v.nodes().forEach(n -> nodes.row(n.node(), n.value()));
+            v.nodes().forEach(n -> {
+                if (v.hashes().behind(n)) {
+                    nodes.row(n.node(), n.value(), "needs restart");
+                } else {
+                    nodes.row(n.node(), n.value());
+                }
+            });
             out.append('\n').append(nodes.render());
         }
         return out.toString().stripTrailing();

@@ -70,7 +70,14 @@ public final class AtomicFiles {
      * files older than {@link #LEFTOVER_AGE}: a write takes milliseconds, so an older one is never a write in flight.
      */
     public static void removeLeftovers(Path file) throws IOException {
-        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
+        Path absolute = file.toAbsolutePath();
+        if (Files.isSymbolicLink(absolute)) {
+            removeLeftoversOf(absolute.toRealPath());
+        }
+        removeLeftoversOf(absolute); // beside a link too: an older version wrote its temp file there
+    }
+
+    private static void removeLeftoversOf(Path target) throws IOException {
         if (!Files.isDirectory(target.getParent())) {
             return;
         }

@@ -30,6 +30,7 @@ final class StrictDecoder {
         StrictDecoder decoder = new StrictDecoder();
         document.duplicateFields().forEach(f -> decoder.strictErrors.add(keyEntryField(f)
                 .map(entry -> "duplicate field in " + GoText.quote(entry) + NOT_SHOWN)
+                .or(() -> secretSized(f).map(parent -> "duplicate field in " + GoText.quote(parent) + LONG_NOT_SHOWN))
                 .orElseGet(() -> "duplicate field " + GoText.quote(f))));
         ConfigDraft draft = decoder.config(root, meta);
         if (!decoder.strictErrors.isEmpty()) {
@@ -303,7 +304,21 @@ final class StrictDecoder {
 
     private void unknown(At at) {
         strictErrors.add(keyEntryField(at.indexed()).map(entry -> "unknown field in " + GoText.quote(entry) + NOT_SHOWN)
+                .or(() -> secretSized(at.indexed()).map(parent -> "unknown field in " + GoText.quote(parent)
+                        + LONG_NOT_SHOWN))
                 .orElseGet(() -> "unknown field " + GoText.quote(at.indexed())));
+    }
+
+    // The shortest AES or secretbox secret is 16 bytes, 24 characters of base64: no field name is that long.
+    private static final int SECRET_SIZED = 24;
+    private static final String LONG_NOT_SHOWN = " (its name is not shown: a name that long may be a secret pasted in "
+            + "the wrong place)";
+
+    /** The parent path of a field whose name is long enough to be a pasted secret. */
+    private static Optional<String> secretSized(String path) {
+        int dot = path.lastIndexOf('.');
+        String name = path.substring(dot + 1);
+        return name.length() >= SECRET_SIZED ? Optional.of(dot < 0 ? "" : path.substring(0, dot)) : Optional.empty();
     }
 
     // A secret pasted as a mapping key would otherwise be echoed whole, as kube-apiserver does.

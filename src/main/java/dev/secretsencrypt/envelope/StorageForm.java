@@ -11,13 +11,16 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Whether a plaintext is what kube-apiserver stores: its protobuf envelope ({@code k8s\0} magic), or a JSON or YAML
+ * Whether a plaintext is what kube-apiserver stores: its protobuf envelope ({@code k8s\0} magic), self-described CBOR
+ * (KEP-4222), or a JSON or YAML
  * object with {@code apiVersion} and {@code kind} (--storage-media-type). aescbc is not authenticated: a value sealed
  * with another secret under the same key name "opens" to garbage with valid padding about once in 256 tries, and
  * rewriting that garbage would destroy the only copy. kube-apiserver fails to decode such a value; so do we.
  */
 final class StorageForm {
     private static final byte[] PROTOBUF_MAGIC = {'k', '8', 's', 0};
+    // CBOR's self-described tag 55799, which kube-apiserver's CBOR serializer (KEP-4222) writes first
+    private static final byte[] CBOR_SELF_DESCRIBED = {(byte) 0xd9, (byte) 0xd9, (byte) 0xf7};
     private static final JsonFactory JSON = new JsonFactory();
     private static final YAMLFactory YAML = new YAMLFactory();
 
@@ -25,8 +28,8 @@ final class StorageForm {
     }
 
     static boolean isStoredObject(byte[] plaintext) {
-        if (Prefixes.startsWith(plaintext, PROTOBUF_MAGIC)) {
-            return true; // a wrong key's first block is random: 4 magic bytes by chance is 1 in 2^32
+        if (Prefixes.startsWith(plaintext, PROTOBUF_MAGIC) || Prefixes.startsWith(plaintext, CBOR_SELF_DESCRIBED)) {
+            return true; // a wrong key's first block is random: 3 or 4 magic bytes by chance, on top of valid padding
         }
         if (!isUtf8(plaintext)) {
             return false;

@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class ApiserverLeases {
     /** Far above the 10 s renew period, so a slow apiserver or a little clock skew is never taken for a stale copy. */
     public static final Duration STALE_AFTER = Duration.ofMinutes(5);
+    /** How long to watch for a renewal: longer than the 10 s renew period, with room for a slow apiserver. */
+    public static final Duration RENEWAL_WAIT = Duration.ofSeconds(15);
     private static final byte[] PROTOBUF_MAGIC = {'k', '8', 's', 0};
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,25 +1,45 @@
 package dev.secretsencrypt.rotation;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Whether every server reports the cluster's current {@code <stage>-<hash>}. The cluster's own value is a
- * party named {@code cluster}, so a lone server that disagrees with the state is still a mismatch.
+ * party named {@code cluster}, so a lone server that disagrees with the state is still a mismatch. While a
+ * re-encryption runs the file does not change, so there the hash alone counts (a server synced at rotate is current).
  */
-public record ServerHashes(String expected, List<NodeReport> reports) {
+public record ServerHashes(String expected, List<NodeReport> reports, ReportMatch match) {
     public static final String CLUSTER = "cluster";
+    private static final Set<Stage> FILE_UNCHANGED = EnumSet.of(Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
 
     public ServerHashes {
         reports = List.copyOf(reports);
     }
 
     public static ServerHashes of(Stage stage, String configHash, List<NodeReport> reports) {
-        return new ServerHashes(stage.text() + "-" + configHash, reports);
+        return FILE_UNCHANGED.contains(stage) ? new ServerHashes(configHash, reports, ReportMatch.CONFIG)
+                : new ServerHashes(stage.text() + "-" + configHash, reports, ReportMatch.CONFIG_AND_STAGE);
+    }
+
+    /** Single-server mode before any state is stored: the file on disk is the only party. */
+    public static ServerHashes ofFileOnly(List<NodeReport> reports) {
+        return new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports, ReportMatch.CONFIG_AND_STAGE);
     }
 
     public boolean allMatch() {
         return mismatch().isEmpty();
+    }
+
+    /** Whether this server has not loaded the current config (its line in status says it needs a restart). */
+    public boolean behind(NodeReport report) {
+        return !report.readable() || !compared().apply(report).equals(expected);
+    }
+
+    private Function<NodeReport, String> compared() {
+        return match == ReportMatch.CONFIG ? NodeReport::hash : NodeReport::value;
     }
 
     /**
@@ -38,11 +58,11 @@ public record ServerHashes(String expected, List<NodeReport> reports) {
         }
         NodeReport first = reports.get(0);
         for (NodeReport r : reports) {
-            if (!r.value().equals(first.value())) {
+            if (!compared().apply(r).equals(compared().apply(first))) {
                 return Optional.of(between(first.node(), r.node()));
             }
         }
-        return first.value().equals(expected) ? Optional.empty() : Optional.of(between(CLUSTER, first.node()));
+        return compared().apply(first).equals(expected) ? Optional.empty() : Optional.of(between(CLUSTER, first.node()));
     }
 
     private static String between(String a, String b) {

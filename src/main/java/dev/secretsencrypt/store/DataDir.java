@@ -40,6 +40,7 @@ public final class DataDir {
             throw new StateUnavailable("the data dir " + dir + " is not a directory: pass --data-dir with a directory");
         }
         try {
+            requireOwnedByUs(dir, "the data dir " + dir);
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
             if (!Collections.disjoint(mode, OTHERS_WRITE)) {
                 throw new StateUnavailable("the data dir " + dir + " is writable by other users (mode "
@@ -51,6 +52,16 @@ public final class DataDir {
                 throw new StateUnavailable(configFile + (Files.isSymbolicLink(configFile) ? " points at "
                         + configFile.toRealPath() : "") + ", which is not a regular file (a device, FIFO or directory): "
                         + "kube-apiserver needs its encryption config there; nothing was changed");
+            }
+            if (Files.isSymbolicLink(configFile) && Files.exists(configFile)) {
+                Path target = configFile.toRealPath();
+                requireOwnedByUs(target, configFile + " (a link to " + target + ")");
+                if (writableByOthersWithoutSticky(target.getParent())) {
+                    throw new StateUnavailable(configFile + " links to " + target + ", in a directory other users can "
+                            + "write: any of them could replace the encryption config kube-apiserver loads. Keep the "
+                            + "file in a directory only root can write (chmod 700 or 755 " + target.getParent() + "), then "
+                            + "run the command again; nothing was changed");
+                }
             }
             if (Files.exists(configFile)) {
                 Set<PosixFilePermission> file = Files.getPosixFilePermissions(configFile);
@@ -73,6 +84,23 @@ public final class DataDir {
                     + "permissions, or run as root (the user kube-apiserver's files belong to)", e);
         }
         return warnings;
+    }
+
+    /** Another user who owns the data dir or the key file can change what kube-apiserver loads. */
+    private static void requireOwnedByUs(Path path, String what) throws IOException {
+        String owner = Files.getOwner(path).getName();
+        String us = System.getProperty("user.name");
+        if (!owner.equals(us) && !owner.equals("root")) {
+            throw new StateUnavailable(what + " belongs to the user " + owner + ", who could change the keys "
+                    + "kube-apiserver uses: it must belong to root (or to " + us + ", who runs this). Run chown as root, "
+                    + "then run the command again; nothing was changed");
+        }
+    }
+
+    /** Group- or world-writable without the sticky bit: anyone who may write there may replace any file in it. */
+    private static boolean writableByOthersWithoutSticky(Path dir) throws IOException {
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+        return (mode & 0022) != 0 && (mode & 01000) == 0;
     }
 
     /** The token unwraps every key: refused when another user may read or replace its file. */

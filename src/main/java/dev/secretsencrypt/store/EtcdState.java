@@ -21,11 +21,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +40,7 @@ import java.util.function.Supplier;
  * wrapped with the token), {@code kdf} (salt and parameters, not secret), {@code nodes/<name>} (each server's
  * {@code <stage>-<hash>}). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
  */
-public final class EtcdState implements ClusterState, ReencryptionStore {
+public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Client client;
@@ -60,6 +63,10 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     }
 
     record KdfRecord(String kdf, int iterations, String salt) {
+    }
+
+    /** A server record as stored: plain JSON text, no key material. */
+    record StoredRecord(String instanceId, String reportedAt, String source) {
     }
 
     private String stateKey() {
@@ -155,6 +162,56 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
             out.add(NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)));
         }
         return out;
+    }
+
+    @Override
+    public String clusterId() {
+        ByteSequence key = bytes(prefix + "cluster-id");
+        GetResponse got = awaitRetrying(() -> kv.get(key), "read the cluster id");
+        if (!got.getKvs().isEmpty()) {
+            return got.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
+        }
+        // made once, by whichever server asks first: the CAS keeps one id even when two ask at once
+        String fresh = UUID.randomUUID().toString();
+        TxnResponse made = await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(key, bytes(fresh), PutOption.DEFAULT)).Else(Op.get(key, GetOption.DEFAULT)).commit(),
+                "store the cluster id");
+        if (made.isSucceeded()) {
+            return fresh;
+        }
+        return made.getGetResponses().get(0).getKvs().get(0).getValue().toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public Map<String, ServerRecord> records() {
+        String infos = prefix + "node-info/";
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(infos), GetOption.builder().isPrefix(true).build()),
+                "read the server records");
+        Map<String, ServerRecord> out = new TreeMap<>();
+        for (KeyValue kvp : got.getKvs()) {
+            try {
+                StoredRecord r = JSON.readValue(kvp.getValue().getBytes(), StoredRecord.class);
+                out.put(kvp.getKey().toString(StandardCharsets.UTF_8).substring(infos.length()),
+                        new ServerRecord(r.instanceId(), Instant.parse(r.reportedAt()), r.source()));
+            } catch (IOException | RuntimeException damaged) {
+                // a damaged record only loses the instance check and the age: the report itself still counts
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void record(String node, ServerRecord record) {
+        StoredRecord stored = new StoredRecord(record.instanceId(), record.reportedAt().toString(), record.source());
+        awaitRetrying(() -> kv.put(bytes(prefix + "node-info/" + node), ByteSequence.from(json(stored))),
+                "write this server's record");
+    }
+
+    @Override
+    public boolean forget(String node) {
+        long deleted = await(kv.delete(bytes(prefix + "nodes/" + node)), "remove the report of " + node).getDeleted();
+        deleted += await(kv.delete(bytes(prefix + "node-info/" + node)), "remove the record of " + node).getDeleted();
+        return deleted > 0;
     }
 
     @Override
@@ -260,6 +317,13 @@ public final class EtcdState implements ClusterState, ReencryptionStore {
     public long count(String keyPrefix) {
         return await(kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withCountOnly(true).build()),
                 "count the stored values").getCount();
+    }
+
+    @Override
+    public long newestRevision(String keyPrefix) {
+        return awaitRetrying(() -> kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withKeysOnly(true)
+                .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build()),
+                "read " + keyPrefix).getKvs().stream().mapToLong(KeyValue::getModRevision).max().orElse(0);
     }
 
     @Override

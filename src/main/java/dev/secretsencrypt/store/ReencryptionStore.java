@@ -10,6 +10,9 @@ public interface ReencryptionStore {
     /** How many keys etcd holds under {@code prefix}. */
     long count(String prefix);
 
+    /** The highest mod_revision of the keys under {@code prefix}: it moves whenever one of them is written. */
+    long newestRevision(String prefix);
+
     /** The values of the first {@code limit} keys under {@code prefix}, in key order. */
     List<byte[]> values(String prefix, int limit);
 

@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * {@code reencrypt} and {@code verify}: rewrite every stored value under the active key directly in etcd, resumably
@@ -54,11 +55,13 @@ public final class Reencryption {
     private final EtcdPrefix etcdPrefix;
     private final List<String> resources;
     private final PassListener progress;
+    private final Consumer<String> notes;
     private final Clock clock;
 
     /** Built by {@link Session}, which refuses re-encryption where there is no datastore. */
     Reencryption(ServerNode node, ClusterState state, ReencryptionStore store, StoredValues values, String nodeName,
-                 EtcdPrefix etcdPrefix, List<String> resources, PassListener progress, Clock clock) {
+                 EtcdPrefix etcdPrefix, List<String> resources, PassListener progress, Consumer<String> notes,
+                 Clock clock) {
         this.node = node;
         this.state = state;
         this.store = store;
@@ -67,6 +70,7 @@ public final class Reencryption {
         this.etcdPrefix = etcdPrefix;
         this.resources = List.copyOf(resources);
         this.progress = progress;
+        this.notes = notes;
         this.clock = clock;
     }
 
@@ -92,7 +96,7 @@ public final class Reencryption {
         // every refusal comes before the first change: a refused reencrypt leaves the stage where it was
         List<Target> targets = targets(current);
         Pass pass = pass(targets);
-        String liveness = requireKubernetesData().map(note -> "\n" + note).orElse("");
+        requireKubernetesData(Renewal.OBSERVED);
         boolean inProgress = stage == Stage.REENCRYPT_REQUEST || stage == Stage.REENCRYPT_ACTIVE;
         Optional<RunRecord> resumable = RunRecord.fromJson(store.runRecord())
                 .filter(r -> inProgress && r.resumes(current.configHash()));
@@ -103,12 +107,12 @@ public final class Reencryption {
             Snapshot requested = replace(current, next);
             store.saveRunRecord(run.toJson());
             return "re-encryption requested at revision " + requested.revision() + "; run reencrypt on any server "
-                    + "carry it out" + liveness;
+                    + "carry it out";
         }
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
             // CAS against what the checks and the targets were computed from: a change since then refuses the run
             Snapshot active = replace(current, next);
-            return runOwned(active, run, owner, pass) + liveness;
+            return runOwned(active, run, owner, pass);
         }
     }
 
@@ -170,8 +174,14 @@ public final class Reencryption {
      * Every kube-apiserver stores its namespaces: none under the prefix means a wrong --etcd-prefix or --endpoints, and
      * a scan of nothing must never conclude that every old key is unused.
      */
-    /** Refuses data that is missing or not live; the note says when liveness could not be checked. */
-    private Optional<String> requireKubernetesData() {
+    /** How a live prefix is told from a copy: by the leases' renew times, or by watching one of them renewed. */
+    private enum Renewal { BY_TIME, OBSERVED }
+
+    /**
+     * Refuses data that is missing or not the live cluster's; notes when liveness cannot be checked. Before keys may be
+     * retired (reencrypt) a renewal must be seen happen: a copy taken a minute ago still has recent renew times.
+     */
+    private void requireKubernetesData(Renewal renewal) {
         String namespaces = etcdPrefix.under("namespaces");
         if (store.count(namespaces) == 0) {
             throw new CommandRefused("no kube-apiserver data under " + etcdPrefix + " in " + state.describe()
@@ -181,18 +191,48 @@ public final class Reencryption {
         String leases = ApiserverLeases.leasePrefix(etcdPrefix);
         ApiserverLeases.Liveness liveness = ApiserverLeases.judge(store.values(leases, MAX_LEASES), clock.instant());
         if (liveness instanceof ApiserverLeases.Liveness.Stale stale) {
-            throw new CommandRefused("the data under " + etcdPrefix + " is not the live cluster's: none of its "
-                    + stale.leases() + " kube-apiserver identity lease(s) (" + leases + "…) was renewed since "
-                    + stale.newestRenewal() + ", and a running kube-apiserver renews its own every 10 s. A stale copy "
-                    + "(an old restore under another prefix?) would let keys the live data needs be retired. Check "
-                    + "--etcd-prefix (kube-apiserver's --etcd-prefix) and --endpoints, and this server's clock; nothing "
-                    + "was changed");
+            throw notLive(leases, "none of its " + stale.leases() + " kube-apiserver identity lease(s) was renewed since "
+                    + stale.newestRenewal());
         }
         if (liveness instanceof ApiserverLeases.Liveness.Unknown) {
-            return Optional.of("note: no kube-apiserver identity lease under " + leases + "… (kube-apiserver before "
-                    + "1.26?), so whether " + etcdPrefix + " is the live cluster's data could not be checked");
+            if (renewal == Renewal.BY_TIME) {
+                return; // verify only reads: the note matters where keys may be retired
+            }
+            notes.accept("note: no kube-apiserver identity lease under " + leases + "… (kube-apiserver before 1.26?), "
+                    + "so whether " + etcdPrefix + " is the live cluster's data cannot be checked: make sure "
+                    + "--etcd-prefix and --endpoints are kube-apiserver's own");
+            return;
         }
-        return Optional.empty();
+        if (renewal == Renewal.OBSERVED && !renewalSeen(leases)) {
+            throw notLive(leases, "none of its kube-apiserver identity leases was renewed in "
+                    + ApiserverLeases.RENEWAL_WAIT.toSeconds() + " s");
+        }
+    }
+
+    private CommandRefused notLive(String leases, String why) {
+        return new CommandRefused("the data under " + etcdPrefix + " is not the live cluster's: " + why + " (" + leases
+                + "…), and a running kube-apiserver renews its own every 10 s. A copy (a restore under another "
+                + "prefix?) would let keys the live data needs be retired. Check --etcd-prefix (kube-apiserver's "
+                + "--etcd-prefix) and --endpoints, and this server's clock; nothing was changed");
+    }
+
+    /** Waits until a lease under {@code leases} is written again (kube-apiserver renews every 10 s). */
+    private boolean renewalSeen(String leases) {
+        long before = store.newestRevision(leases);
+        long deadline = System.nanoTime() + ApiserverLeases.RENEWAL_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommandRefused("interrupted while waiting to see kube-apiserver renew its lease; nothing was "
+                        + "changed");
+            }
+            if (store.newestRevision(leases) > before) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
@@ -247,7 +287,7 @@ public final class Reencryption {
     /** Counts stored values per key and lists the ones no configured or retired key can read. */
     public ScanResult verify() {
         Snapshot current = state.read().orElseThrow(() -> ServerNode.noRotationState(state));
-        requireKubernetesData();
+        requireKubernetesData(Renewal.BY_TIME);
         return values.scan(targets(current), PassSettings.defaults(), n -> {
             try {
                 progress.progress(Checkpoint.counted(n));

@@ -19,12 +19,15 @@ import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
+import dev.secretsencrypt.store.Membership;
 import dev.secretsencrypt.store.ReencryptionStore;
+import dev.secretsencrypt.store.ServerRegistry;
 import dev.secretsencrypt.store.Snapshot;
 import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -42,22 +45,55 @@ public final class ServerNode {
     private final ClusterState state;
     private final Optional<ClusterState> singleServerRecord;
     private final Optional<ReencryptionStore> runs;
+    private final Optional<ClusterLink> cluster;
+    private final Membership membership;
     private final Path configFile;
     private final String nodeName;
     private final Rotation rules;
+    private final Clock clock;
 
     /**
      * Built by {@link Session}. {@code singleServerRecord} is the data dir's own stage record when the state lives in
-     * etcd (what {@code enable --endpoints} adopts); {@code runs} holds re-encryption records where there is a datastore.
+     * etcd (what {@code enable --endpoints} adopts); {@code runs} holds re-encryption records where there is a datastore;
+     * {@code cluster} is present in cluster mode.
      */
     ServerNode(ClusterState state, Optional<ClusterState> singleServerRecord, Optional<ReencryptionStore> runs,
-               Path configFile, String nodeName, Rotation rules) {
+               Optional<ClusterLink> cluster, Membership membership, Path configFile, String nodeName, Rotation rules,
+               Clock clock) {
         this.state = state;
         this.singleServerRecord = singleServerRecord;
         this.runs = runs;
+        this.cluster = cluster;
+        this.membership = membership;
         this.configFile = configFile;
         this.nodeName = nodeName;
         this.rules = rules;
+        this.clock = clock;
+    }
+
+    /** Refused when this data dir belongs to another cluster than the one these endpoints lead to. */
+    private void requireOurCluster() {
+        cluster.ifPresent(c -> membership.requireSameCluster(c.registry().clusterId(), c.endpoints()));
+    }
+
+    /** Once enable or sync ran in cluster mode, the data dir records the cluster it belongs to. */
+    private void recordMembership() {
+        cluster.ifPresent(c -> membership.join(c.joined()));
+    }
+
+    /**
+     * Two machines reporting under one node name (cloned VMs share a host name) would defeat the restart check: one's
+     * report would stand for the other's file. Each data dir has its own instance id, and a report from another is
+     * refused until the old server is forgotten.
+     */
+    private void requireOneMachinePerName(ClusterLink c, String instanceId) {
+        ServerRegistry.ServerRecord last = c.registry().records().get(nodeName);
+        if (last != null && !last.instanceId().equals(instanceId)) {
+            throw new CommandRefused("another machine reports as " + nodeName + " (instance " + last.instanceId()
+                    + ", last at " + last.reportedAt() + "; this data dir is instance " + instanceId + "): give each "
+                    + "server its own --node-name (cloned VMs share a host name). If this machine replaced that one "
+                    + "for good, run: secrets-encrypt nodes forget " + nodeName + "; nothing was changed");
+        }
     }
 
     /** The one refusal for a command that needs a rotation state where there is none. */
@@ -67,8 +103,11 @@ public final class ServerNode {
 
     /** Adopts this node's existing, valid encryption-config.json when nothing is stored yet. */
     public String enable(ProviderType type) {
+        requireOurCluster();
         Optional<Snapshot> current = state.read().or(this::adoptNodeFile);
-        return apply(current, s -> rules.enable(s, type, retiredNames(current)));
+        String done = apply(current, s -> rules.enable(s, type, retiredNames(current)));
+        recordMembership();
+        return done;
     }
 
     public String disable() {
@@ -103,17 +142,32 @@ public final class ServerNode {
      */
     public String sync(boolean force) {
         Snapshot current = state.read().orElseThrow(() -> noRotationState(state));
+        requireOurCluster();
+        String instanceId = membership.instanceId();
+        cluster.ifPresent(c -> requireOneMachinePerName(c, instanceId));
         boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
         String file = (written ? "wrote " : "already up to date: ") + configFile;
         try {
             state.report(report);
         } catch (StateUnavailable cannotReport) {
-            // as ExecStartPre, failing here would keep kube-apiserver down although its file is right (etcd NOSPACE)
+            // A server etcd does not know is in no safety check: it must register before its apiserver starts.
+            boolean registered = state.reports().stream().anyMatch(r -> r.node().equals(nodeName));
+            if (!registered) {
+                throw new CommandRefused(file + ", but could not register " + nodeName + " in the cluster state ("
+                        + cannotReport.getMessage() + "). A server the cluster does not know of is left out of every "
+                        + "check before a key is made active or retired, so kube-apiserver must not start with this file "
+                        + "yet: free etcd's space (compact, defrag, disarm the NOSPACE alarm), then run sync again");
+            }
+            // as ExecStartPre, failing here would keep kube-apiserver down although its file is right (etcd NOSPACE);
+            // the older report it leaves in place keeps rotate and reencrypt refused
             return file + "\nwarning: could not report " + nodeName + " " + report.value() + ": "
                     + cannotReport.getMessage() + "\nkube-apiserver may start with this file; rotate and reencrypt stay "
                     + "refused until this server reports: run sync again once etcd takes writes";
         }
+        cluster.ifPresent(c -> c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId,
+                clock.instant(), "file")));
+        recordMembership();
         return file + "; reported " + nodeName + " " + report.value();
     }
 
@@ -127,7 +181,7 @@ public final class ServerNode {
         RotationState s = shown.get().rotation();
         List<NodeReport> reports = state.reports();
         ServerHashes hashes = stored.isPresent() ? ServerHashes.of(s.stage(), shown.get().configHash(), reports)
-                : new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports);
+                : ServerHashes.ofFileOnly(reports);
         KeyList keys = Rotation.keysOf(s.config());
         boolean underWay = s.stage() == Stage.REENCRYPT_ACTIVE || s.stage() == Stage.REENCRYPT_REQUEST;
         // a failed run is shown until the next run replaces it: it says what failed and what to do

@@ -8,6 +8,8 @@ import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.DataDir;
 import dev.secretsencrypt.store.EtcdConnection;
 import dev.secretsencrypt.store.EtcdPrefix;
+import dev.secretsencrypt.store.EtcdSettings;
+import dev.secretsencrypt.store.Membership;
 import dev.secretsencrypt.store.EtcdState;
 import dev.secretsencrypt.store.LocalState;
 import java.nio.file.Path;
@@ -28,13 +30,16 @@ public final class Session implements AutoCloseable {
     private final Optional<EtcdState> etcd;
     private final ServerNode node;
     private final Clock clock;
+    private final Consumer<String> warnings;
 
-    private Session(NodeSettings settings, ClusterState state, Optional<EtcdState> etcd, ServerNode node, Clock clock) {
+    private Session(NodeSettings settings, ClusterState state, Optional<EtcdState> etcd, ServerNode node, Clock clock,
+                    Consumer<String> warnings) {
         this.settings = settings;
         this.state = state;
         this.etcd = etcd;
         this.node = node;
         this.clock = clock;
+        this.warnings = warnings;
     }
 
     /** {@code warnings} hears what the operator should know but that does not stop the command. */
@@ -42,16 +47,20 @@ public final class Session implements AutoCloseable {
         Path configFile = settings.dataDir().resolve(LocalState.CONFIG_FILE);
         DataDir.check(settings.dataDir(), configFile).forEach(warnings);
         LocalState local = new LocalState(settings.dataDir(), settings.nodeName());
+        Membership membership = new Membership(settings.dataDir());
         Rotation rules = new Rotation(clock, random);
         if (settings.etcd().isEmpty()) {
-            ServerNode node = new ServerNode(local, Optional.empty(), Optional.empty(), configFile, settings.nodeName(),
-                    rules);
-            return new Session(settings, local, Optional.empty(), node, clock);
+            membership.requireNoCluster(); // single-server mode is chosen by having no cluster, never by omission
+            ServerNode node = new ServerNode(local, Optional.empty(), Optional.empty(), Optional.empty(), membership,
+                    configFile, settings.nodeName(), rules, clock);
+            return new Session(settings, local, Optional.empty(), node, clock, warnings);
         }
-        EtcdState etcd = EtcdConnection.open(settings.etcd().get(), warnings);
-        ServerNode node = new ServerNode(etcd, Optional.of(local), Optional.of(etcd), configFile, settings.nodeName(),
-                rules);
-        return new Session(settings, etcd, Optional.of(etcd), node, clock);
+        EtcdSettings where = settings.etcd().get();
+        EtcdState etcd = EtcdConnection.open(where, warnings);
+        ClusterLink link = new ClusterLink(etcd, String.join(",", where.endpoints()), where.statePrefix().toString());
+        ServerNode node = new ServerNode(etcd, Optional.of(local), Optional.of(etcd), Optional.of(link), membership,
+                configFile, settings.nodeName(), rules, clock);
+        return new Session(settings, etcd, Optional.of(etcd), node, clock, warnings);
     }
 
     public ServerNode node() {
@@ -64,7 +73,14 @@ public final class Session implements AutoCloseable {
                 + "stored in etcd, so each needs the datastore: run it with --endpoints set to the etcd that "
                 + "kube-apiserver uses (enable --endpoints adopts this server's config and stage)"));
         return new Reencryption(node, datastore, datastore, new StoredValues(datastore.datastore()),
-                settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, clock);
+                settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, warnings, clock);
+    }
+
+    /** nodes and nodes forget: the servers of the cluster; refused in single-server mode, where there is one. */
+    public Servers servers() {
+        EtcdState registry = etcd.orElseThrow(() -> new CommandRefused("nodes lists the servers of a cluster, whose "
+                + "state is in etcd: run it with --endpoints (single-server mode has this server only)"));
+        return new Servers(registry, node, clock);
     }
 
     /** certs in the cluster; empty in single-server mode, where there is no datastore to read Secrets from. */

@@ -302,4 +302,62 @@ class ClusterModeTest {
         assertTrue(rotate.err().contains("Restart kube-apiserver on node-1"), rotate.err());
         assertArrayEquals(Files.readAllBytes(configFile("node-1")), Files.readAllBytes(configFile("node-1")));
     }
+
+    @Test
+    void aDataDirThatJoinedAClusterRefusesEveryCommandWithoutItsEndpoints() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        byte[] file = Files.readAllBytes(configFile("node-1"));
+        for (String command : List.of("status", "prepare", "enable", "rotate")) {
+            Cli.Result bare = cli.run(command, "-d", dataDir("node-1").toString(), "--node-name", "node-1");
+            assertEquals(1, bare.exitCode(), command + ": " + bare.all());
+            assertTrue(bare.err().contains("belongs to the cluster"), bare.err());
+            assertTrue(bare.err().contains("run the command with --endpoints " + etcd.endpointsCsv()), bare.err());
+        }
+        assertArrayEquals(file, Files.readAllBytes(configFile("node-1")), "refused: nothing changed");
+        assertFalse(Files.exists(dataDir("node-1").resolve("encryption-state.json")), "no single-server state made");
+    }
+
+    @Test
+    void aDataDirOfOneClusterIsRefusedByAnother() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        String first = statePrefix;
+        statePrefix = "/other-" + UUID.randomUUID() + "/";
+        ok(on("node-2", "enable"));
+        Cli.Result sync = on("node-1", "sync");
+        assertEquals(1, sync.exitCode(), sync.all());
+        assertTrue(sync.err().contains("belongs to the cluster"), sync.err());
+        assertTrue(sync.err().contains("holds the cluster"), sync.err());
+        statePrefix = first;
+        ok(on("node-1", "sync"));
+    }
+
+    @Test
+    void twoMachinesReportingUnderOneNameAreRefusedUntilTheOldOneIsForgotten() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        ok(on("node-2", "sync"));
+        List<String> clone = new ArrayList<>(List.of("sync", "-d", dataDir("clone").toString(), "--node-name", "node-1",
+                "--endpoints", etcd.endpointsCsv(), "--token-file", tokenFile.toString(), "--state-prefix", statePrefix));
+        Cli.Result refused = cli.run(clone.toArray(String[]::new));
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("another machine reports as node-1"), refused.err());
+        assertTrue(refused.err().contains("nodes forget node-1"), refused.err());
+
+        ok(on("node-1", "prepare"));
+        ok(on("node-1", "sync"));
+        Cli.Result nodes = on("node-1", "nodes");
+        ok(nodes);
+        assertTrue(nodes.out().matches("(?s).*\nnode-1 +prepare-[0-9a-f]{64} +file +\\d+s +yes\n.*"), nodes.out());
+        assertTrue(nodes.out().matches("(?s).*\nnode-2 +start-[0-9a-f]{64} +file +\\d+s +needs restart\\s*"), nodes.out());
+
+        Cli.Result forget = on("node-1", "nodes", "forget", "node-1");
+        ok(forget);
+        assertTrue(forget.out().startsWith("forgot node-1"), forget.out());
+        ok(cli.run(clone.toArray(String[]::new)));
+        Cli.Result unknown = on("node-1", "nodes", "forget", "node-9");
+        assertEquals(1, unknown.exitCode());
+        assertTrue(unknown.err().contains("there is no server named node-9"), unknown.err());
+    }
 }

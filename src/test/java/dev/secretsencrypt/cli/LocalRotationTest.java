@@ -323,4 +323,29 @@ class LocalRotationTest {
         assertTrue(token.err().contains("/dev/zero"), token.err());
         assertFalse(token.all().contains("OutOfMemoryError"), token.all());
     }
+
+    @Test
+    void aDataDirAnotherUserOwnsOrAConfigLinkedIntoAWorldWritableDirectoryIsRefused() throws Exception {
+        assertEquals(0, run("enable").exitCode());
+        byte[] before = Files.readAllBytes(configFile());
+        java.nio.file.attribute.UserPrincipal nobody = dataDir().getFileSystem().getUserPrincipalLookupService()
+                .lookupPrincipalByName("nobody");
+        java.nio.file.attribute.UserPrincipal owner = Files.getOwner(dataDir());
+        Files.setOwner(dataDir(), nobody);
+        Cli.Result foreign = run("prepare");
+        Files.setOwner(dataDir(), owner);
+        assertEquals(1, foreign.exitCode(), foreign.all());
+        assertTrue(foreign.err().contains("belongs to the user nobody"), foreign.err());
+        assertArrayEquals(before, Files.readAllBytes(configFile()));
+
+        Path open = tmp.resolve("open-dir");
+        Files.createDirectories(open);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.move(configFile(), open.resolve("enc.json"));
+        Files.createSymbolicLink(configFile(), open.resolve("enc.json"));
+        Cli.Result linked = run("prepare");
+        assertEquals(1, linked.exitCode(), linked.all());
+        assertTrue(linked.err().contains("in a directory other users can write"), linked.err());
+        assertArrayEquals(before, Files.readAllBytes(open.resolve("enc.json")));
+    }
 }

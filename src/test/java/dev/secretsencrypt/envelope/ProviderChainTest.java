@@ -196,6 +196,8 @@ class ProviderChainTest {
             byte[] plain = stored.getBytes(StandardCharsets.ISO_8859_1);
             assertArrayEquals(plain, chain.open(cbc.seal(plain, etcdKey), etcdKey).plaintext(), stored);
         }
+        byte[] cbor = {(byte) 0xd9, (byte) 0xd9, (byte) 0xf7, (byte) 0xa2, 0x64}; // self-described CBOR (KEP-4222)
+        assertArrayEquals(cbor, chain.open(cbc.seal(cbor, etcdKey), etcdKey).plaintext());
         for (String notStored : List.of("{\"kind\":\"Secret\"}", "[1,2]", "plain text", "{\"apiVersion\":\"v1\",\"kind\":1")) {
             byte[] plain = notStored.getBytes(StandardCharsets.ISO_8859_1);
             assertThrows(UnreadableValue.class, () -> chain.open(cbc.seal(plain, etcdKey), etcdKey), notStored);

@@ -51,4 +51,14 @@ class ServerHashesTest {
         assertFalse(h.allMatch());
         assertTrue(h.mismatch().orElseThrow().contains("the report of node-2 does not parse"), h.mismatch().toString());
     }
+
+    @Test
+    void whileReencryptingAServerOnTheCurrentFileMatchesWhateverStageItSyncedAt() {
+        ServerHashes h = ServerHashes.of(Stage.REENCRYPT_ACTIVE, "abc", List.of(r("node-1", Stage.ROTATE, "abc"),
+                r("node-2", Stage.REENCRYPT_ACTIVE, "abc")));
+        assertTrue(h.allMatch(), h.mismatch().toString());
+        ServerHashes behind = ServerHashes.of(Stage.REENCRYPT_ACTIVE, "abc", List.of(r("node-1", Stage.ROTATE, "old")));
+        assertTrue(behind.behind(behind.reports().get(0)));
+        assertEquals(Optional.of("hash does not match between cluster and node-1"), behind.mismatch());
+    }
 }

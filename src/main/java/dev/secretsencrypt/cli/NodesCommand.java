@@ -1,0 +1,70 @@
+package dev.secretsencrypt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.secretsencrypt.usecase.Servers;
+import dev.secretsencrypt.usecase.Session;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "nodes", mixinStandardHelpOptions = true, subcommands = NodesCommand.Forget.class,
+        description = {"List the servers of the cluster, their reports, and which must reload the file.", "",
+                "A server is registered by its first sync; 'nodes forget NAME' removes one that is gone for good."})
+final class NodesCommand extends StateCommand {
+    @Option(names = {"-o", "--output"}, defaultValue = "text", paramLabel = "FORMAT",
+            description = "text or json. Default: ${DEFAULT-VALUE}")
+    StatusCommand.Format output;
+
+    @Override
+    Reply run(Session session) throws Exception {
+        List<Servers.Server> servers = session.servers().list();
+        if (output == StatusCommand.Format.json) {
+            List<Map<String, Object>> rows = servers.stream().map(NodesCommand::json).toList();
+            return Reply.ok(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+        }
+        Columns table = new Columns().row("Name", "Report", "Source", "Age", "Loaded").row("----", "------", "------",
+                "---", "------");
+        servers.forEach(s -> table.row(s.name(), s.report(), s.source().orElse("-"), s.age().map(NodesCommand::age)
+                .orElse("-"), s.mustReload() ? "needs restart" : "yes"));
+        return Reply.ok(table.render().stripTrailing());
+    }
+
+    private static Map<String, Object> json(Servers.Server s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("report", s.report());
+        m.put("source", s.source().orElse(null));
+        m.put("ageseconds", s.age().map(Duration::toSeconds).orElse(null));
+        m.put("mustreload", s.mustReload());
+        return m;
+    }
+
+    static String age(Duration d) {
+        long seconds = Math.max(0, d.toSeconds());
+        if (seconds < 120) {
+            return seconds + "s";
+        }
+        if (seconds < 7200) {
+            return seconds / 60 + "m";
+        }
+        return seconds < 172_800 ? seconds / 3600 + "h" : seconds / 86_400 + "d";
+    }
+
+    @Command(name = "forget", mixinStandardHelpOptions = true,
+            description = {"Remove a decommissioned server from every check.", "",
+                    "Only for a server gone for good: a running one registers again at its next sync."})
+    static final class Forget extends StateCommand {
+        @Parameters(paramLabel = "NAME", description = "The node name, as nodes lists it")
+        String name;
+
+        @Override
+        Reply run(Session session) {
+            return Reply.ok(session.servers().forget(name));
+        }
+    }
+}
