@@ -4,7 +4,8 @@
 #   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver, staging modules replaced by their published v0.x
 #   etcd 3.5, 3.6   go.etcd.io/etcd/server/v3/etcdmain behind a one-line main
 # Binaries go to $SECRETS_ENCRYPT_E2E_BIN_DIR (default ~/.cache/secrets-encrypt-e2e)/<name>-<version>/ and are
-# reused when present. Prints one line per binary: <name> <version> <path>.
+# reused when present; $KUBE_APISERVER_BIN, $ETCD35_BIN, $ETCD36_BIN name binaries of your own instead (the version
+# printed is then the pinned one, not checked). Prints one line per binary: <name> <version> <path>.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,9 +24,18 @@ pinned() {
     sed -n "s#^require $2 \(v[^ ]*\)\$#\1#p" "$here/e2e/$1/go.mod"
 }
 
-# build NAME MODULE-DIR PACKAGE VERSION [LDFLAGS]: go build into the cache unless the binary is there.
+# build OVERRIDE-VAR NAME MODULE-DIR PACKAGE VERSION [LDFLAGS]: the binary named by $OVERRIDE-VAR if set,
+# else go build into the cache unless the binary is there.
 build() {
-    local name="$1" dir="$2" pkg="$3" version="$4" ldflags="${5:-}"
+    local override="$1" name="$2" dir="$3" pkg="$4" version="$5" ldflags="${6:-}"
+    if [ -n "${!override:-}" ]; then
+        if [ ! -x "${!override}" ]; then
+            echo "scripts/e2e-binaries.sh: $override=${!override} is not an executable file; fix or unset it" >&2
+            exit 1
+        fi
+        echo "$name $version ${!override}"
+        return
+    fi
     local out="$cache/$name-$version/$name"
     if [ ! -x "$out" ]; then
         mkdir -p "$(dirname "$out")"
@@ -46,7 +56,7 @@ kube_minor="${kube#v1.}"; kube_minor="${kube_minor%%.*}"
 
 # The version kube-apiserver reports (and /version serves), as the release build stamps it.
 kv=k8s.io/component-base/version
-build kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube" \
+build KUBE_APISERVER_BIN kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube" \
     "-s -w -X $kv.gitVersion=$kube -X $kv.gitMajor=1 -X $kv.gitMinor=$kube_minor -X $kv.gitTreeState=clean"
-build etcd etcd-3.5 . "$etcd35" "-s -w"
-build etcd etcd-3.6 . "$etcd36" "-s -w"
+build ETCD35_BIN etcd etcd-3.5 . "$etcd35" "-s -w"
+build ETCD36_BIN etcd etcd-3.6 . "$etcd36" "-s -w"
