@@ -3,7 +3,7 @@ package dev.secretsencrypt.e2e;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.testcontainers.DockerClientFactory;
 
 /**
@@ -13,8 +13,9 @@ import org.testcontainers.DockerClientFactory;
  */
 class K3sE2eTest extends RotationScenarios {
 
-    @BeforeAll
-    static void dockerEngine() {
+    // Per test, so every scenario shows as skipped with this reason (a class-level skip reports nothing).
+    @BeforeEach
+    void dockerEngine() {
         assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
                 "skipped: no Docker engine reachable, so the K3s container cannot run here (the local-process control plane covers the scenarios)");
     }

@@ -102,7 +102,7 @@ final class LocalControlPlane implements ControlPlane {
     @Override
     public String description() {
         return "kube-apiserver " + E2eBinaries.pinned("kube-apiserver", "k8s.io/kubernetes") + " x" + servers.size()
-                + " (" + binary + ") on etcd " + version(E2eBinaries.etcd());
+                + " (" + binary + ") on " + version(E2eBinaries.etcd()).replace("etcd Version: ", "etcd ");
     }
 
     @Override

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The tool against real kube-apiservers: complete rotations while the apiservers read and write, reloads
@@ -44,6 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ControlPlane}; each subclass says where the servers run. Progress lines start with {@code [e2e]}.
  */
 @Tag("e2e")
+// Each scenario waits about a minute per reload, mostly idle: they run side by side (own servers, own temp dir).
+@Execution(ExecutionMode.CONCURRENT)
 abstract class RotationScenarios {
     static final String NS = "e2e";
     // kube-apiserver polls its file once a minute; a reload is due within that, plus start-up slack.
@@ -52,6 +56,7 @@ abstract class RotationScenarios {
     @TempDir
     Path tmp;
     ControlPlane plane;
+    String scenario = "";
 
     /** A control plane of {@code servers} apiservers under {@code root}, its datastore running, servers not started. */
     abstract ControlPlane controlPlane(Path root, int servers);
@@ -65,7 +70,7 @@ abstract class RotationScenarios {
 
     @Test
     void oneServerRotatesWhileTheApiserverReadsAndWritesAndEverySecretReadsBackIdentical() throws Exception {
-        start(1);
+        start("one server", 1);
         ApiServer s = plane.servers().get(0);
         Map<String, Map<String, String>> secrets = createSecrets(20, "s");
         Map<String, Map<String, String>> configMaps = createConfigMaps(3);
@@ -88,13 +93,13 @@ abstract class RotationScenarios {
         assertEverySecretAndConfigMapUnder(rotatedTo);
         ToolRun verify = tool(s, "verify");
         assertEquals(0, verify.exitCode(), verify.all());
-        log("one server: %d Secrets and %d ConfigMaps read back identical; every stored value under %s; verify: %s",
+        log("%d Secrets and %d ConfigMaps read back identical; every stored value under %s; verify: %s",
                 secrets.size(), configMaps.size(), rotatedTo.description(), verify.out().lines().filter(l -> l.startsWith("Unreadable")).findFirst().orElse(""));
     }
 
     @Test
     void threeApiserversReportTheToolsHashAfterEveryStepAndReadEverySecretWrittenDuringReencrypt() throws Exception {
-        start(3);
+        start("three apiservers", 3);
         List<ApiServer> servers = plane.servers();
         Map<String, Map<String, String>> secrets = new ConcurrentHashMap<>(createSecrets(30, "s"));
         Map<String, Map<String, String>> configMaps = createConfigMaps(3);
@@ -152,7 +157,7 @@ abstract class RotationScenarios {
             assertEveryConfigMapReadsBack(configMaps, via);
         }
         assertEverySecretAndConfigMapUnder(rotatedTo);
-        log("three apiservers: %d Secrets and %d ConfigMaps read back identical through each of node-1, node-2, node-3; every stored value under %s",
+        log("%d Secrets and %d ConfigMaps read back identical through each of node-1, node-2, node-3; every stored value under %s",
                 secrets.size(), configMaps.size(), rotatedTo.description());
     }
 
@@ -160,7 +165,7 @@ abstract class RotationScenarios {
     void aescbcAesgcmAndSecretboxKeysRotateIntoEachOtherAndKubeApiserverReadsWhatTheToolWrote() throws Exception {
         // Six reloads: restarts keep this under two minutes; scenarios 1 and 2 prove the automatic reload.
         restartToReload = true;
-        start(1);
+        start("every provider", 1);
         ApiServer s = plane.servers().get(0);
         Map<String, Map<String, String>> secrets = createSecrets(10, "s");
         Map<String, Map<String, String>> configMaps = createConfigMaps(2);
@@ -188,9 +193,11 @@ abstract class RotationScenarios {
     // ---- steps ----
 
     /** Starts the control plane: the same aescbc config in every data dir, the apiservers, enable, sync. */
-    void start(int servers) throws Exception {
+    void start(String name, int servers) throws Exception {
+        scenario = name;
         plane = controlPlane(tmp.resolve("plane"), servers);
-        byte[] initial = initialConfig();
+        // In the tool's canonical form, so `enable` adopts it byte for byte and costs no reload.
+        byte[] initial = ConfigFiles.canonicalBytes(ConfigFiles.parse(initialConfig(), "the e2e initial config"));
         for (ApiServer s : plane.servers()) {
             Files.write(s.configFile(), initial);
             Files.setPosixFilePermissions(s.configFile(), PosixFilePermissions.fromString("rw-------"));
@@ -402,8 +409,8 @@ abstract class RotationScenarios {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    static void log(String format, Object... args) {
-        System.out.println("[e2e] " + String.format(format, args));
+    void log(String format, Object... args) {
+        System.out.println("[e2e " + scenario + "] " + String.format(format, args));
     }
 
     static void sleep(long millis) {
