@@ -90,11 +90,12 @@ abstract class RotationScenarios {
 
         assertEverySecretReadsBack(secrets);
         assertEveryConfigMapReadsBack(configMaps);
-        assertEverySecretAndConfigMapUnder(rotatedTo);
+        Map<String, Integer> stored = assertEverySecretAndConfigMapUnder(rotatedTo);
         ToolRun verify = tool(s, "verify");
         assertEquals(0, verify.exitCode(), verify.all());
-        log("%d Secrets and %d ConfigMaps read back identical; every stored value under %s; verify: %s",
-                secrets.size(), configMaps.size(), rotatedTo.description(), verify.out().lines().filter(l -> l.startsWith("Unreadable")).findFirst().orElse(""));
+        log("%d Secrets and %d ConfigMaps read back identical; every stored Secret and ConfigMap (per namespace: %s) under %s; verify: %s",
+                secrets.size(), configMaps.size(), stored, rotatedTo.description(),
+                verify.out().lines().filter(l -> l.startsWith("Unreadable")).findFirst().orElse(""));
     }
 
     @Test
@@ -336,16 +337,18 @@ abstract class RotationScenarios {
     }
 
     /** Every Secret and ConfigMap kube-apiserver stores (ours and its own, every namespace) starts with the key's prefix. */
-    void assertEverySecretAndConfigMapUnder(Envelope key) throws Exception {
-        int count = 0;
+    /** Returns how many values it checked per namespace. */
+    Map<String, Integer> assertEverySecretAndConfigMapUnder(Envelope key) throws Exception {
+        Map<String, Integer> perNamespace = new TreeMap<>();
         for (String resource : List.of("/registry/secrets/", "/registry/configmaps/")) {
             for (KeyValue kv : rawValues(resource)) {
-                assertTrue(startsWith(kv.getValue().getBytes(), key.prefix()),
-                        kv.getKey().toString(StandardCharsets.UTF_8) + " is not under " + key.description());
-                count++;
+                String etcdKey = kv.getKey().toString(StandardCharsets.UTF_8);
+                assertTrue(startsWith(kv.getValue().getBytes(), key.prefix()), etcdKey + " is not under " + key.description());
+                perNamespace.merge(etcdKey.substring(resource.length()).split("/")[0], 1, Integer::sum);
             }
         }
-        assertTrue(count > 0, "no stored Secret or ConfigMap found");
+        assertTrue(!perNamespace.isEmpty(), "no stored Secret or ConfigMap found");
+        return perNamespace;
     }
 
     void assertStoredUnder(Envelope key, Iterable<String> secretNames, String what) throws Exception {
