@@ -18,4 +18,11 @@ if [ ! -f "$jar" ] || [ ! -f "$bench" ] || [ -n "$(find src pom.xml -newer "$jar
   echo "== building $jar and the test classes" >&2
   mvn -B -q -DskipTests package test-compile
 fi
-exec java -Xmx512m -cp target/test-classes:"$jar" dev.secretsencrypt.bench.ReencryptBench "$n"
+# The etcd measured: $ETCD_BIN, else Debian's, else the first on PATH (what the tests use); its version heads the output.
+etcd_bin=${ETCD_BIN:-$( [ -x /usr/bin/etcd ] && echo /usr/bin/etcd || command -v etcd || true)}
+if [ -z "$etcd_bin" ] || [ ! -x "$etcd_bin" ]; then
+  echo "Error: etcd not found: install it (Debian: apt-get install -y etcd-server) or set ETCD_BIN" >&2
+  exit 1
+fi
+echo "== etcd: $etcd_bin, $("$etcd_bin" --version | head -1)"
+exec java -Xmx512m -Detcd.bin="$etcd_bin" -cp target/test-classes:"$jar" dev.secretsencrypt.bench.ReencryptBench "$n"

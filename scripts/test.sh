@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README and CI call it): installs what the tests run for real
-# (etcd, python3 with cryptography + nacl, openssl, maven) when missing, then runs `mvn -B verify`.
-# Extra arguments go to maven, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
+# (etcd, python3 with cryptography + nacl, openssl, maven) when missing, builds or reuses the e2e binaries
+# (scripts/e2e-binaries.sh), then runs `mvn -B verify` on etcd 3.4 and the etcd-backed tests on etcd 3.5 and 3.6.
+# Extra arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,4 +49,25 @@ if ! command -v mvn >/dev/null 2>&1; then
     apt_install maven
 fi
 
-exec mvn -B verify "$@"
+# e2e: kube-apiserver and etcd 3.5/3.6, built with Go from the Go module proxy into a cache (README, "End-to-end").
+bins="$(scripts/e2e-binaries.sh)"   # a failed build stops here (set -e)
+etcd35="" etcd36=""
+while read -r name version path; do
+    case "$name $version" in
+        "kube-apiserver "*) export KUBE_APISERVER_BIN="$path" ;;
+        "etcd v3.5."*) etcd35="$path" ;;
+        "etcd v3.6."*) etcd36="$path" ;;
+    esac
+done <<<"$bins"
+export E2E_ETCD_BIN="${E2E_ETCD_BIN:-$etcd36}"
+
+if [ "$#" -gt 0 ]; then
+    exec mvn -B verify "$@"
+fi
+# The whole suite (e2e included) on Debian's etcd 3.4, then the etcd-backed tests again on 3.5 and 3.6.
+mvn -B verify
+for etcd in "$etcd35" "$etcd36"; do
+    echo "== etcd-backed tests (store, reencrypt, cli) on $("$etcd" --version | head -1)"
+    mvn -B surefire:test -Detcd.bin="$etcd" \
+        -Dtest='dev.secretsencrypt.store.*Test,dev.secretsencrypt.reencrypt.*Test,dev.secretsencrypt.cli.*Test'
+done

@@ -80,6 +80,11 @@ public final class EtcdCluster implements AutoCloseable {
         return start(members, false);
     }
 
+    /** Starts a fresh cluster of {@code members} (1 or 3) with this etcd binary, whatever the suite runs on. */
+    public static EtcdCluster start(int members, Path binary) {
+        return start(binary, members, false);
+    }
+
     /**
      * One single-member cluster per JVM, started on first call and stopped when the JVM exits.
      * Its {@link #close()} does nothing and its members cannot be stopped; tests sharing it should use
@@ -93,10 +98,13 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private static EtcdCluster start(int size, boolean isShared) {
+        return start(findBinary(), size, isShared);
+    }
+
+    private static EtcdCluster start(Path binary, int size, boolean isShared) {
         if (size != 1 && size != 3) {
             throw new IllegalArgumentException("an etcd test cluster has 1 or 3 members, not " + size);
         }
-        Path binary = findBinary();
         IllegalStateException lastBindFailure = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
             EtcdCluster cluster = create(binary, size, isShared);
@@ -434,15 +442,15 @@ public final class EtcdCluster implements AutoCloseable {
         throw new IllegalStateException("cannot find a free loopback port for etcd after 100 tries");
     }
 
-    static Path findBinary() {
+    /** The etcd the suite runs on: {@code -Detcd.bin=…}, else $ETCD_BIN, else Debian's, else the first on PATH. */
+    public static Path findBinary() {
+        String fromProperty = System.getProperty("etcd.bin");
+        if (fromProperty != null && !fromProperty.isBlank()) {
+            return executable("-Detcd.bin", fromProperty);
+        }
         String fromEnv = System.getenv("ETCD_BIN");
         if (fromEnv != null && !fromEnv.isBlank()) {
-            Path p = Paths.get(fromEnv);
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-            throw new IllegalStateException("ETCD_BIN=" + fromEnv + " is not an executable file; "
-                    + "unset it or point it at an etcd binary (scripts/test.sh installs etcd-server)");
+            return executable("ETCD_BIN", fromEnv);
         }
         Path debian = Paths.get("/usr/bin/etcd");
         if (Files.isExecutable(debian)) {
@@ -457,8 +465,17 @@ public final class EtcdCluster implements AutoCloseable {
                 }
             }
         }
-        throw new IllegalStateException("no etcd binary found (looked at $ETCD_BIN, /usr/bin/etcd and PATH); "
+        throw new IllegalStateException("no etcd binary found (looked at -Detcd.bin, $ETCD_BIN, /usr/bin/etcd and PATH); "
                 + "run the tests through scripts/test.sh, which installs etcd-server, or set ETCD_BIN");
+    }
+
+    private static Path executable(String setting, String value) {
+        Path p = Paths.get(value);
+        if (Files.isExecutable(p)) {
+            return p;
+        }
+        throw new IllegalStateException(setting + "=" + value + " is not an executable file; "
+                + "unset it or point it at an etcd binary (scripts/test.sh installs etcd-server)");
     }
 
     private static void deleteRecursively(Path dir) {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the servers the e2e tests run, with the Go toolchain from the Go module proxy, at the
+# versions pinned in scripts/e2e/*/go.mod (+ go.sum):
+#   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver, staging modules replaced by their published v0.x
+#   etcd 3.5, 3.6   go.etcd.io/etcd/server/v3/etcdmain behind a one-line main
+# Binaries go to $SECRETS_ENCRYPT_E2E_BIN_DIR (default ~/.cache/secrets-encrypt-e2e)/<name>-<version>/ and are
+# reused when present; $KUBE_APISERVER_BIN, $ETCD35_BIN, $ETCD36_BIN name binaries of your own instead (the version
+# printed is then the pinned one, not checked). Prints one line per binary: <name> <version> <path>.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${SECRETS_ENCRYPT_E2E_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/secrets-encrypt-e2e}"
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    PATH="/usr/local/go/bin:$PATH"
+fi
+if ! command -v go >/dev/null 2>&1; then
+    echo "scripts/e2e-binaries.sh: no Go toolchain (go 1.26 or newer) on PATH; install one and rerun, or set KUBE_APISERVER_BIN, ETCD35_BIN and ETCD36_BIN to binaries of your own" >&2
+    exit 1
+fi
+
+# The version a module dir pins for a module, read from its go.mod (the one place it is written).
+pinned() {
+    sed -n "s#^require $2 \(v[^ ]*\)\$#\1#p" "$here/e2e/$1/go.mod"
+}
+
+# build OVERRIDE-VAR NAME MODULE-DIR PACKAGE VERSION [LDFLAGS]: the binary named by $OVERRIDE-VAR if set,
+# else go build into the cache unless the binary is there.
+build() {
+    local override="$1" name="$2" dir="$3" pkg="$4" version="$5" ldflags="${6:-}"
+    if [ -n "${!override:-}" ]; then
+        if [ ! -x "${!override}" ]; then
+            echo "scripts/e2e-binaries.sh: $override=${!override} is not an executable file; fix or unset it" >&2
+            exit 1
+        fi
+        echo "$name $version ${!override}"
+        return
+    fi
+    local out="$cache/$name-$version/$name"
+    if [ ! -x "$out" ]; then
+        mkdir -p "$(dirname "$out")"
+        echo "building $name $version (cold: takes minutes; reused afterwards from $out)" >&2
+        local start=$SECONDS
+        # -mod=readonly: go.sum pins every module; a build never edits the checked-in files.
+        (cd "$here/e2e/$dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$out.partial" "$pkg")
+        mv "$out.partial" "$out"
+        echo "built $name $version in $((SECONDS - start)) s" >&2
+    fi
+    echo "$name $version $out"
+}
+
+kube="$(pinned kube-apiserver k8s.io/kubernetes)"
+etcd35="$(pinned etcd-3.5 go.etcd.io/etcd/server/v3)"
+etcd36="$(pinned etcd-3.6 go.etcd.io/etcd/server/v3)"
+kube_minor="${kube#v1.}"; kube_minor="${kube_minor%%.*}"
+
+# The version kube-apiserver reports (and /version serves), as the release build stamps it.
+kv=k8s.io/component-base/version
+build KUBE_APISERVER_BIN kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube" \
+    "-s -w -X $kv.gitVersion=$kube -X $kv.gitMajor=1 -X $kv.gitMinor=$kube_minor -X $kv.gitTreeState=clean"
+build ETCD35_BIN etcd etcd-3.5 . "$etcd35" "-s -w"
+build ETCD36_BIN etcd etcd-3.6 . "$etcd36" "-s -w"

@@ -1,0 +1,428 @@
+package dev.secretsencrypt.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.secretsencrypt.apiserver.LastConfigInfo;
+import dev.secretsencrypt.apiserver.LoadedConfigHash;
+import dev.secretsencrypt.cli.Main;
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.ProviderChain;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tool against real kube-apiservers: complete rotations while the apiservers read and write, reloads
+ * checked through {@code apiserver_encryption_config_controller_last_config_info}. Written once against
+ * {@link ControlPlane}; each subclass says where the servers run. Progress lines start with {@code [e2e]}.
+ */
+@Tag("e2e")
+abstract class RotationScenarios {
+    static final String NS = "e2e";
+    // kube-apiserver polls its file once a minute; a reload is due within that, plus start-up slack.
+    static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(150);
+
+    @TempDir
+    Path tmp;
+    ControlPlane plane;
+    String scenario = "";
+
+    /** A control plane of {@code servers} apiservers under {@code root}, its datastore running, servers not started. */
+    abstract ControlPlane controlPlane(Path root, int servers);
+
+    @AfterEach
+    void stopControlPlane() {
+        if (plane != null) {
+            plane.close();
+        }
+    }
+
+    @Test
+    void oneServerRotatesWhileTheApiserverReadsAndWritesAndEverySecretReadsBackIdentical() throws Exception {
+        // Reloads by restart, as the runbook's `systemctl restart`; scenario 2 waits for the automatic reload.
+        restartToReload = true;
+        start("one server", 1);
+        ApiServer s = plane.servers().get(0);
+        Map<String, Map<String, String>> secrets = createSecrets(20, "s");
+        Map<String, Map<String, String>> configMaps = createConfigMaps(3);
+        assertEverySecretAndConfigMapUnder(writer(s));
+
+        step("prepare", s);
+        step("rotate", s);
+        Envelope rotatedTo = writer(s);
+        Map<String, Map<String, String>> afterRotate = createSecrets(5, "after-rotate");
+        assertStoredUnder(rotatedTo, afterRotate.keySet(), "written by kube-apiserver after rotate");
+        secrets.putAll(afterRotate);
+
+        ToolRun reencrypt = tool(s, "reencrypt");
+        assertEquals(0, reencrypt.exitCode(), reencrypt.all());
+        assertTrue(reencrypt.out().contains("retired aescbc/aescbckey"), reencrypt.out());
+        reloadEverywhere("reencrypt_finished");
+
+        assertEverySecretReadsBack(secrets);
+        assertEveryConfigMapReadsBack(configMaps);
+        Map<String, Integer> stored = assertEverySecretAndConfigMapUnder(rotatedTo);
+        ToolRun verify = tool(s, "verify");
+        assertEquals(0, verify.exitCode(), verify.all());
+        log("%d Secrets and %d ConfigMaps read back identical; every stored Secret and ConfigMap (per namespace: %s) under %s; verify: %s",
+                secrets.size(), configMaps.size(), stored, rotatedTo.description(),
+                verify.out().lines().filter(l -> l.startsWith("Unreadable")).findFirst().orElse(""));
+    }
+
+    @Test
+    void threeApiserversReportTheToolsHashAfterEveryStepAndReadEverySecretWrittenDuringReencrypt() throws Exception {
+        start("three apiservers", 3);
+        List<ApiServer> servers = plane.servers();
+        Map<String, Map<String, String>> secrets = new ConcurrentHashMap<>(createSecrets(30, "s"));
+        Map<String, Map<String, String>> configMaps = createConfigMaps(3);
+
+        step("prepare", servers.get(0));
+        step("rotate", servers.get(1));
+        Envelope rotatedTo = writer(servers.get(0));
+
+        // Creates and updates Secrets through all three apiservers, round robin, until told to stop.
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> writerFailure = new AtomicReference<>();
+        AtomicInteger writes = new AtomicInteger();
+        List<Long> writeTimes = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread writer = new Thread(() -> {
+            try {
+                for (int i = 0; !stop.get(); i++) {
+                    ApiServer via = servers.get(i % servers.size());
+                    if (i % 2 == 0) {
+                        String name = "during-" + i;
+                        Map<String, String> data = secretData(name);
+                        via.api().createSecret(NS, name, data);
+                        secrets.put(name, data);
+                    } else {
+                        String name = "s-" + (i / 2) % 30;
+                        Map<String, String> data = secretData(name + "-v" + i);
+                        via.api().updateSecret(NS, name, data);
+                        secrets.put(name, data);
+                    }
+                    writes.incrementAndGet();
+                    writeTimes.add(System.nanoTime());
+                }
+            } catch (Throwable t) {
+                writerFailure.set(t);
+            }
+        }, "e2e-writer");
+        writer.start();
+        Thread.sleep(500);
+        long passStart = System.nanoTime();
+        ToolRun reencrypt = tool(servers.get(2), "reencrypt");
+        long passEnd = System.nanoTime();
+        Thread.sleep(500);
+        stop.set(true);
+        writer.join(TimeUnit.SECONDS.toMillis(60));
+        assertEquals(null, writerFailure.get(), "the API writer failed");
+        assertEquals(0, reencrypt.exitCode(), reencrypt.all());
+        long during = writeTimes.stream().filter(t -> t >= passStart && t <= passEnd).count();
+        log("reencrypt on node-3 while the API writer ran: %s", reencrypt.out().lines().reduce((a, b) -> b).orElse(""));
+        log("API writes through node-1..3: %d in all, %d of them completed while reencrypt ran (%d ms)",
+                writes.get(), during, TimeUnit.NANOSECONDS.toMillis(passEnd - passStart));
+        assertTrue(during > 0, "no API write completed while reencrypt ran");
+        reloadEverywhere("reencrypt_finished");
+
+        for (ApiServer via : servers) {
+            assertEverySecretReadsBack(secrets, via);
+            assertEveryConfigMapReadsBack(configMaps, via);
+        }
+        assertEverySecretAndConfigMapUnder(rotatedTo);
+        log("%d Secrets and %d ConfigMaps read back identical through each of node-1, node-2, node-3; every stored value under %s",
+                secrets.size(), configMaps.size(), rotatedTo.description());
+    }
+
+    @Test
+    void aescbcAesgcmAndSecretboxKeysRotateIntoEachOtherAndKubeApiserverReadsWhatTheToolWrote() throws Exception {
+        // Six reloads: restarts keep this near a minute; scenario 2 proves the automatic reload.
+        restartToReload = true;
+        start("every provider", 1);
+        ApiServer s = plane.servers().get(0);
+        Map<String, Map<String, String>> secrets = createSecrets(10, "s");
+        Map<String, Map<String, String>> configMaps = createConfigMaps(2);
+        for (String provider : List.of("aesgcm", "secretbox", "aescbc")) {
+            Envelope from = writer(s);
+            step("prepare", s, "--provider", provider);
+            step("rotate", s);
+            Envelope to = writer(s);
+            assertTrue(to.description().startsWith(provider + "/"), to.description());
+            Map<String, Map<String, String>> written = createSecrets(3, "under-" + provider);
+            assertStoredUnder(to, written.keySet(), "written by kube-apiserver with " + provider);
+            secrets.putAll(written);
+
+            ToolRun reencrypt = tool(s, "reencrypt");
+            assertEquals(0, reencrypt.exitCode(), reencrypt.all());
+            assertTrue(reencrypt.out().contains("retired " + from.description()), reencrypt.out());
+            assertEverySecretAndConfigMapUnder(to);
+            assertEverySecretReadsBack(secrets);
+            assertEveryConfigMapReadsBack(configMaps);
+            log("%s -> %s: every stored value re-encrypted under %s and read back through kube-apiserver (%d Secrets, %d ConfigMaps)",
+                    from.description(), to.description(), to.description(), secrets.size(), configMaps.size());
+        }
+    }
+
+    // ---- steps ----
+
+    /** Starts the control plane: the same aescbc config in every data dir, the apiservers, enable, sync. */
+    void start(String name, int servers) throws Exception {
+        scenario = name;
+        plane = controlPlane(tmp.resolve("plane"), servers);
+        // In the tool's canonical form, so `enable` adopts it byte for byte and costs no reload.
+        byte[] initial = ConfigFiles.canonicalBytes(ConfigFiles.parse(initialConfig(), "the e2e initial config"));
+        for (ApiServer s : plane.servers()) {
+            Files.write(s.configFile(), initial);
+            Files.setPosixFilePermissions(s.configFile(), PosixFilePermissions.fromString("rw-------"));
+        }
+        long t0 = System.nanoTime();
+        plane.startServers();
+        log("%s ready in %d s", plane.description(), TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+        ToolRun enable = tool(plane.servers().get(0), "enable");
+        assertEquals(0, enable.exitCode(), enable.all());
+        reloadEverywhere("start");
+        plane.servers().get(0).api().ensureNamespace(NS);
+    }
+
+    /** A tool step on one server, then every server syncs and is seen to load the result. */
+    void step(String command, ApiServer on, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of(command));
+        args.addAll(List.of(options));
+        ToolRun r = tool(on, args.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.all());
+        log("%s on %s: exit 0", String.join(" ", args), on.nodeName());
+        reloadEverywhere(command);
+    }
+
+    /**
+     * Every server runs `sync` (writes its file, reports {@code <stage>-<sha256>}); then each kube-apiserver is
+     * waited for until its last_config_info names that file, and the tool's reported hash is compared with it.
+     */
+    void reloadEverywhere(String after) throws Exception {
+        for (ApiServer s : plane.servers()) {
+            ToolRun sync = tool(s, "sync");
+            assertEquals(0, sync.exitCode(), sync.all());
+        }
+        Map<String, String> toolHashes = reportedHashes(tool(plane.servers().get(0), "status"));
+        for (ApiServer s : plane.servers()) {
+            LoadedConfigHash file = LoadedConfigHash.ofFile(Files.readAllBytes(s.configFile()));
+            long t0 = System.nanoTime();
+            String line = awaitLoaded(s, file);
+            String reported = toolHashes.get(s.nodeName());
+            assertEquals(file.sha256Hex(), reported == null ? null : reported.substring(reported.lastIndexOf('-') + 1),
+                    "the tool's reported hash for " + s.nodeName());
+            log("after %s, %s loaded in %d s: %s | tool: %s %s", after, s.nodeName(),
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), line, s.nodeName(), reported);
+        }
+    }
+
+    /** Waits until the server reports this file in last_config_info (a restart where the plane can); returns the metric line. */
+    String awaitLoaded(ApiServer s, LoadedConfigHash file) {
+        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+        boolean restarted = false;
+        String lastSeen = "(nothing)";
+        while (true) {
+            String metrics = s.api().metrics();
+            Optional<LastConfigInfo> info = LastConfigInfo.single(metrics);
+            if (info.isPresent() && info.get().hash().equals(file)) {
+                return metrics.lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{")).findFirst().orElseThrow();
+            }
+            lastSeen = metrics.lines().filter(l -> l.startsWith("apiserver_encryption_config_controller_")).reduce((a, b) -> a + "\n" + b).orElse("(no such metric)");
+            if (!restarted && restartToReload) {
+                restarted = plane.loadNow(s);
+                continue;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(s.nodeName() + " did not load " + file.label() + " within " + RELOAD_TIMEOUT.toSeconds()
+                        + " s; its encryption config metrics:\n" + lastSeen);
+            }
+            sleep(1000);
+        }
+    }
+
+    /**
+     * Scenarios 1 and 3 reload by restarting (as an operator's `systemctl restart` does, ~5 s); scenario 2 waits for
+     * kube-apiserver's own once-a-minute reload, so the suite proves both and stays near five minutes.
+     */
+    boolean restartToReload;
+
+    // ---- API data ----
+
+    Map<String, Map<String, String>> createSecrets(int n, String prefix) {
+        Map<String, Map<String, String>> created = new TreeMap<>();
+        List<ApiServer> servers = plane.servers();
+        for (int i = 0; i < n; i++) {
+            String name = prefix + "-" + i;
+            Map<String, String> data = secretData(name);
+            servers.get(i % servers.size()).api().createSecret(NS, name, data);
+            created.put(name, data);
+        }
+        return created;
+    }
+
+    Map<String, Map<String, String>> createConfigMaps(int n) {
+        Map<String, Map<String, String>> created = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            String name = "cm-" + i;
+            Map<String, String> data = Map.of("setting", "value-" + i, "note", "plain configmap " + i);
+            plane.servers().get(0).api().createConfigMap(NS, name, data);
+            created.put(name, new TreeMap<>(data));
+        }
+        return created;
+    }
+
+    static Map<String, String> secretData(String seed) {
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        Map<String, String> data = new TreeMap<>();
+        data.put("username", "user-" + seed);
+        data.put("password", Base64.getEncoder().encodeToString(random));
+        return data;
+    }
+
+    void assertEverySecretReadsBack(Map<String, Map<String, String>> secrets) {
+        for (ApiServer via : plane.servers()) {
+            assertEverySecretReadsBack(secrets, via);
+        }
+    }
+
+    static void assertEverySecretReadsBack(Map<String, Map<String, String>> secrets, ApiServer via) {
+        for (Map.Entry<String, Map<String, String>> e : secrets.entrySet()) {
+            assertEquals(e.getValue(), via.api().secret(NS, e.getKey()), "secret " + e.getKey() + " through " + via.nodeName());
+        }
+    }
+
+    void assertEveryConfigMapReadsBack(Map<String, Map<String, String>> configMaps) {
+        for (ApiServer via : plane.servers()) {
+            assertEveryConfigMapReadsBack(configMaps, via);
+        }
+    }
+
+    static void assertEveryConfigMapReadsBack(Map<String, Map<String, String>> configMaps, ApiServer via) {
+        for (Map.Entry<String, Map<String, String>> e : configMaps.entrySet()) {
+            assertEquals(e.getValue(), via.api().configMap(NS, e.getKey()), "configmap " + e.getKey() + " through " + via.nodeName());
+        }
+    }
+
+    // ---- raw etcd values ----
+
+    /** The key that encrypts now, as the server's file says. */
+    static Envelope writer(ApiServer s) throws Exception {
+        return ProviderChain.of(ConfigFiles.read(s.configFile()).secretsRule().orElseThrow().providers()).writer();
+    }
+
+    /** Every Secret and ConfigMap kube-apiserver stores (ours and its own, every namespace) starts with the key's prefix. */
+    /** Returns how many values it checked per namespace. */
+    Map<String, Integer> assertEverySecretAndConfigMapUnder(Envelope key) throws Exception {
+        Map<String, Integer> perNamespace = new TreeMap<>();
+        for (String resource : List.of("/registry/secrets/", "/registry/configmaps/")) {
+            for (KeyValue kv : rawValues(resource)) {
+                String etcdKey = kv.getKey().toString(StandardCharsets.UTF_8);
+                assertTrue(startsWith(kv.getValue().getBytes(), key.prefix()), etcdKey + " is not under " + key.description());
+                perNamespace.merge(etcdKey.substring(resource.length()).split("/")[0], 1, Integer::sum);
+            }
+        }
+        assertTrue(!perNamespace.isEmpty(), "no stored Secret or ConfigMap found");
+        return perNamespace;
+    }
+
+    void assertStoredUnder(Envelope key, Iterable<String> secretNames, String what) throws Exception {
+        for (String name : secretNames) {
+            List<KeyValue> kvs = rawValues("/registry/secrets/" + NS + "/" + name);
+            assertEquals(1, kvs.size(), name);
+            assertTrue(startsWith(kvs.get(0).getValue().getBytes(), key.prefix()), name + " " + what + " is not under " + key.description());
+        }
+    }
+
+    List<KeyValue> rawValues(String prefix) throws Exception {
+        return plane.etcd().getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8),
+                GetOption.builder().isPrefix(true).build()).get(30, TimeUnit.SECONDS).getKvs();
+    }
+
+    static boolean startsWith(byte[] value, byte[] prefix) {
+        return value.length >= prefix.length && java.util.Arrays.equals(value, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    // ---- the tool, through its command line ----
+
+    record ToolRun(int exitCode, String out, String err) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    ToolRun tool(ApiServer on, String... args) throws Exception {
+        Path token = tmp.resolve("token");
+        if (!Files.exists(token)) {
+            Files.writeString(token, "e2e-cluster-token-" + System.nanoTime());
+            Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        }
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-d", on.dataDir().toString(), "--node-name", on.nodeName(),
+                "--endpoints", plane.etcdEndpoint(), "--token-file", token.toString()));
+        all.addAll(plane.etcdOptions());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new ToolRun(code, out.toString(), err.toString());
+    }
+
+    /** node name → {@code <stage>-<hex>} from `status`'s node lines. */
+    static Map<String, String> reportedHashes(ToolRun status) {
+        assertEquals(0, status.exitCode(), status.all());
+        Map<String, String> hashes = new TreeMap<>();
+        Matcher m = Pattern.compile("(?m)^(node-\\d+)\\s+(\\S+-[0-9a-f]{64})$").matcher(status.out());
+        while (m.find()) {
+            hashes.put(m.group(1), m.group(2));
+        }
+        return hashes;
+    }
+
+    static byte[] initialConfig() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return ("{\"kind\":\"EncryptionConfiguration\",\"apiVersion\":\"apiserver.config.k8s.io/v1\",\"resources\":[{"
+                + "\"resources\":[\"secrets\",\"configmaps\"],\"providers\":[{\"aescbc\":{\"keys\":[{\"name\":\"aescbckey\","
+                + "\"secret\":\"" + Base64.getEncoder().encodeToString(key) + "\"}]}},{\"identity\":{}}]}]}\n")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    void log(String format, Object... args) {
+        System.out.println("[e2e " + scenario + "] " + String.format(format, args));
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
