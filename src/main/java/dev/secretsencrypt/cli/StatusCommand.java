@@ -33,12 +33,13 @@ final class StatusCommand extends StateCommand {
 
     static String text(StatusView view) {
         if (!(view instanceof StatusView.Configured v)) {
-            return "Encryption Status: Disabled, no configuration file found";
+            return "Encryption Status: Disabled, no configuration file found at "
+                    + ((StatusView.NotConfigured) view).lookedAt();
         }
         StringBuilder out = new StringBuilder();
         out.append("Encryption Status: ").append(v.enabled() ? "Enabled" : "Disabled").append('\n');
         out.append("Current Rotation Stage: ").append(v.stage().text()).append('\n');
-        v.reencryption().ifPresent(r -> out.append(reencryptionLine(v.stage(), r)).append('\n'));
+        v.reencryption().ifPresent(r -> out.append(reencryptionLine(v.stage(), r, v.runGone())).append('\n'));
         out.append("Server Encryption Hashes: ").append(v.hashes().mismatch().orElse("All hashes match")).append("\n\n");
         Columns keys = new Columns().row("Active", "Key Type", "Name").row("------", "--------", "----");
         v.keys().forEach(k -> keys.row(k.active() ? " *" : "", k.type(), k.name()));
@@ -58,10 +59,21 @@ final class StatusCommand extends StateCommand {
             });
             out.append('\n').append(nodes.render());
         }
+        v.localFile().ifPresent(note -> out.append("\nThis server: ").append(note).append('\n'));
+        out.append("\nRead from ").append(v.source()).append("; this server's file: ").append(v.configFile());
         return out.toString().stripTrailing();
     }
 
-    private static String reencryptionLine(Stage stage, RunRecord r) {
+    private static String reencryptionLine(Stage stage, RunRecord r, boolean gone) {
+        if (gone) {
+            return "Reencryption: " + r.checkpoint().done() + "/" + r.checkpoint().total() + " by " + r.node() + ", "
+                    + "stopped: its lease lapsed, so that run is gone; run reencrypt on any server to resume from its "
+                    + "checkpoint";
+        }
+        if (r.status() == RunRecord.Status.STOPPED) {
+            return "Reencryption: stopped at " + r.checkpoint().done() + "/" + r.checkpoint().total() + " on " + r.node()
+                    + " (" + r.message() + "); run reencrypt on any server to resume from its checkpoint";
+        }
         if (r.failed()) {
             return "Reencryption: failed on " + r.node() + ": " + r.message().lines().findFirst().orElse("")
                     + " (reencrypt printed the details; run it again once that is resolved)";

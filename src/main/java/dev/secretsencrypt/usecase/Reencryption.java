@@ -33,6 +33,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -120,14 +122,35 @@ public final class Reencryption {
         boolean resumed = run.checkpoint().done() > 0;
         RunRecord running = run.with(RunRecord.Status.RUNNING, run.checkpoint(), null).byNode(nodeName);
         store.saveRunRecord(running.toJson());
-        PassResult result = pass.run(run.checkpoint(), c -> {
-            if (owner.lost()) {
-                throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
-                        + "in time); the checkpoint is saved: run reencrypt again to resume");
+        AtomicReference<Checkpoint> last = new AtomicReference<>(run.checkpoint());
+        AtomicBoolean stopping = new AtomicBoolean();
+        Object saving = new Object(); // a stop waits for a checkpoint save in flight, and no save follows it
+        Thread onInterrupt = new Thread(() -> {
+            stopping.set(true);
+            synchronized (saving) {
+                stopped(running, last.get(), owner);
             }
-            store.saveRunRecord(running.with(RunRecord.Status.RUNNING, c, null).toJson());
-            progress.progress(c);
-        });
+        }, "reencrypt-interrupted");
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        PassResult result;
+        try {
+            result = pass.run(run.checkpoint(), c -> {
+                if (owner.lost()) {
+                    throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
+                            + "in time); the checkpoint is saved: run reencrypt again to resume");
+                }
+                synchronized (saving) {
+                    if (stopping.get()) {
+                        throw new CommandRefused("reencrypt was stopped; the checkpoint is saved: run it again to resume");
+                    }
+                    last.set(c);
+                    store.saveRunRecord(running.with(RunRecord.Status.RUNNING, c, null).toJson());
+                }
+                progress.progress(c);
+            });
+        } finally {
+            removeHook(onInterrupt);
+        }
         Checkpoint done = result.checkpoint();
         Checkpoint before = run.checkpoint();
         // this run's own work and rate; what the interrupted run did is counted apart
@@ -157,6 +180,31 @@ public final class Reencryption {
                     + "reencrypt -f --skip rewrites without retiring)");
         }
         return summary + "\n" + retireUnusedKeys(latest, running, done, summary);
+    }
+
+    /**
+     * Ctrl-C or a stop signal during the pass: the record says the run stopped and where, and the lease is revoked so
+     * any server can resume at once instead of after the lease lapses. Best effort: the process is going away.
+     */
+    private void stopped(RunRecord running, Checkpoint at, Ownership owner) {
+        try {
+            store.saveRunRecord(running.with(RunRecord.Status.STOPPED, at, "interrupted at " + clock.instant())
+                    .toJson());
+            owner.close();
+            notes.accept("reencrypt stopped at " + at.done() + "/" + at.total() + " values; the checkpoint is saved: "
+                    + "run reencrypt again (on any server) to resume");
+        } catch (RuntimeException e) {
+            notes.accept("reencrypt stopped at " + at.done() + "/" + at.total() + " values; run reencrypt again to "
+                    + "resume once its lease lapses (" + OWNER_LEASE.toSeconds() + " s)");
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or ran: nothing to undo
+        }
     }
 
     /** Back to the stage the run started from, the record says why, and the command exits 1. */

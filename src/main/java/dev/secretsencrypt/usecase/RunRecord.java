@@ -22,7 +22,7 @@ public record RunRecord(Status status, Stage from, boolean skip, String node, St
 
     /** How a run stands; stored lowercase ({@code running}), as older versions wrote it. */
     public enum Status {
-        REQUESTED, RUNNING, FAILED, FINISHED;
+        REQUESTED, RUNNING, STOPPED, FAILED, FINISHED;
 
         public String text() {
             return name().toLowerCase(Locale.ROOT);
@@ -61,7 +61,8 @@ public record RunRecord(Status status, Stage from, boolean skip, String node, St
 
     /** Only a requested or interrupted run of this very config is continued; anything else starts afresh, which is safe. */
     boolean resumes(String currentConfigHash) {
-        return (status == Status.REQUESTED || status == Status.RUNNING) && currentConfigHash.equals(configHash);
+        return (status == Status.REQUESTED || status == Status.RUNNING || status == Status.STOPPED)
+                && currentConfigHash.equals(configHash);
     }
 
     byte[] toJson() {

@@ -176,7 +176,7 @@ public final class ServerNode {
         Optional<Snapshot> stored = state.read();
         Optional<Snapshot> shown = stored.or(this::adoptNodeFile);
         if (shown.isEmpty()) {
-            return new StatusView.NotConfigured();
+            return new StatusView.NotConfigured(configFile);
         }
         RotationState s = shown.get().rotation();
         List<NodeReport> reports = state.reports();
@@ -190,8 +190,26 @@ public final class ServerNode {
                         && r.configHash().equals(shown.get().configHash()));
         List<StatusView.KeyRow> retired = shown.get().retiredKeys().stream()
                 .map(k -> new StatusView.KeyRow(false, k.type().displayName(), k.key().name())).toList();
+        boolean runGone = run.filter(r -> r.status() == RunRecord.Status.RUNNING && s.stage() == Stage.REENCRYPT_ACTIVE)
+                .isPresent() && runs.flatMap(ReencryptionStore::owner).isEmpty();
         return new StatusView.Configured(keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
-                retired);
+                runGone, retired, state.describe(), configFile, localFileNote(stored));
+    }
+
+    /** In cluster mode: whether this server's file is the cluster's config byte for byte. */
+    private Optional<String> localFileNote(Optional<Snapshot> stored) {
+        if (cluster.isEmpty() || stored.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!Files.exists(configFile)) {
+            return Optional.of(configFile + " does not exist: run sync on this server");
+        }
+        byte[] wanted = ConfigFiles.canonicalBytes(stored.get().rotation().config());
+        if (Arrays.equals(readNodeFile(), wanted)) {
+            return Optional.empty();
+        }
+        return Optional.of(configFile + " differs from the cluster's config (hand-edited, or not synced yet): run sync "
+                + "on this server (it refuses if the file holds a key the cluster lacks)");
     }
 
     /**

@@ -3,17 +3,24 @@ package dev.secretsencrypt.usecase;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 /** What `status` shows, before formatting: no key secret is in here. */
 public sealed interface StatusView {
-    /** No state and no config file: encryption was never set up here. */
-    record NotConfigured() implements StatusView {
+    /** No state and no config file: encryption was never set up here; {@code lookedAt} is the file looked for. */
+    record NotConfigured(Path lookedAt) implements StatusView {
     }
 
+    /**
+     * {@code source} says where the state was read (the data dir, or etcd's endpoints and prefix); {@code runGone} is
+     * true when a run is recorded as running but its owner's lease lapsed; {@code localFile} says when this server's
+     * file is not the cluster's config (hand-edited, or not synced yet).
+     */
     record Configured(boolean enabled, Stage stage, ServerHashes hashes, List<KeyRow> keys, List<NodeReport> nodes,
-                      boolean clusterMode, Optional<RunRecord> reencryption, List<KeyRow> retiredKeys)
+                      boolean clusterMode, Optional<RunRecord> reencryption, boolean runGone, List<KeyRow> retiredKeys,
+                      String source, Path configFile, Optional<String> localFile)
             implements StatusView {
     }
 

@@ -84,7 +84,9 @@ class ClusterModeTest {
         String hash = ConfigFiles.sha256Hex(Files.readAllBytes(configFile("node-1")));
         Cli.Result status = on("node-1", "status");
         assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
-        assertTrue(status.out().endsWith("\nnode-1  start-" + hash + "\n"), status.out());
+        assertTrue(status.out().contains("\nnode-1  start-" + hash + "\n"), status.out());
+        assertTrue(status.out().endsWith("\nRead from etcd " + etcd.endpointsCsv() + " " + statePrefix + "; this "
+                + "server's file: " + configFile("node-1") + "\n"), status.out());
         assertTrue(on("node-1", "status", "-o", "json").out().contains("\"hash\" : \"" + hash + "\""));
     }
 
@@ -359,5 +361,17 @@ class ClusterModeTest {
         Cli.Result unknown = on("node-1", "nodes", "forget", "node-9");
         assertEquals(1, unknown.exitCode());
         assertTrue(unknown.err().contains("there is no server named node-9"), unknown.err());
+    }
+
+    @Test
+    void statusShowsWhenThisServersFileWasEditedByHand() throws Exception {
+        ok(on("node-1", "enable"));
+        ok(on("node-1", "sync"));
+        Files.writeString(configFile("node-1"), Files.readString(configFile("node-1")) + "\n");
+        Cli.Result status = on("node-1", "status");
+        assertTrue(status.out().contains("This server: " + configFile("node-1") + " differs from the cluster's config "
+                + "(hand-edited, or not synced yet): run sync"), status.out());
+        ok(on("node-1", "sync"));
+        assertFalse(on("node-1", "status").out().contains("This server:"));
     }
 }

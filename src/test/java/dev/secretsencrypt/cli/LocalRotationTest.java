@@ -83,7 +83,9 @@ class LocalRotationTest {
                 Active  Key Type  Name
                 ------  --------  ----
                  *      AES-CBC   aescbckey
-                """, status.out());
+
+                Read from %s; this server's file: %s
+                """.formatted(dataDir(), configFile()), status.out());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(configFile())));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir())));
         assertEquals(32, keysInFile().get(0).secretBytes().length);
@@ -186,7 +188,7 @@ class LocalRotationTest {
     void statusWithoutAnyConfigSaysSo() {
         Cli.Result status = run("status");
         assertEquals(0, status.exitCode());
-        assertEquals("Encryption Status: Disabled, no configuration file found\n", status.out());
+        assertEquals("Encryption Status: Disabled, no configuration file found at " + configFile() + "\n", status.out());
     }
 
     @Test

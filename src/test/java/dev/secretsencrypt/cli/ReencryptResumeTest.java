@@ -72,8 +72,8 @@ class ReencryptResumeTest {
         return got.isEmpty() ? null : new ObjectMapper().readTree(got.get(0).getValue().getBytes());
     }
 
-    @Test
-    void aKilledPassResumesFromItsCheckpointAndEveryValueEndsUnderTheNewKey() throws Exception {
+    /** 20 000 Secrets under the old key, then prepare and rotate: ready for a long pass. Returns their plaintexts. */
+    Map<String, byte[]> seededAndRotated() throws Exception {
         Cli.writeToken(tmp.resolve("token"), "token-" + run);
         kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
@@ -101,6 +101,11 @@ class ReencryptResumeTest {
         ok(se("rotate"));
         ok(se("sync"));
 
+        return plain;
+    }
+
+    /** Starts reencrypt in a child JVM and stops it once its checkpoint moved: SIGKILL, or SIGTERM (as Ctrl-C). */
+    long stoppedMidway(boolean kill) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
         command.addAll(args("reencrypt"));
@@ -112,7 +117,11 @@ class ReencryptResumeTest {
             JsonNode record = runRecord();
             if (record != null && record.path("checkpoint").path("done").asLong() > 0) {
                 doneAtKill = record.path("checkpoint").path("done").asLong();
-                child.destroyForcibly(); // SIGKILL: no shutdown hook, no lease revoke, no cleanup
+                if (kill) {
+                    child.destroyForcibly(); // SIGKILL: no shutdown hook, no lease revoke, no cleanup
+                } else {
+                    child.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the shutdown hook runs
+                }
                 break;
             }
             Thread.sleep(5);
@@ -121,6 +130,13 @@ class ReencryptResumeTest {
         assertTrue(doneAtKill > 0 && doneAtKill < SECRETS, "killed midway, at " + doneAtKill + ": "
                 + Files.readString(tmp.resolve("child.log")));
 
+        return doneAtKill;
+    }
+
+    @Test
+    void aKilledPassResumesFromItsCheckpointAndEveryValueEndsUnderTheNewKey() throws Exception {
+        Map<String, byte[]> plain = seededAndRotated();
+        stoppedMidway(true);
         Cli.Result status = se("status");
         assertTrue(status.out().contains("Current Rotation Stage: reencrypt_active"), status.out());
         assertTrue(status.out().matches("(?s).*Reencryption: \\d+/" + SECRETS + " by node-1.*"), status.out());
@@ -158,6 +174,21 @@ class ReencryptResumeTest {
             }
         }
         assertTrue(se("status").out().contains("Current Rotation Stage: reencrypt_finished"));
+    }
+
+    @Test
+    void aStoppedPassSaysSoAndResumesAtOnceWithoutWaitingForItsLease() throws Exception {
+        seededAndRotated();
+        long doneAtStop = stoppedMidway(false);
+        Cli.Result status = se("status");
+        assertTrue(status.out().matches("(?s).*Reencryption: stopped at \\d+/" + SECRETS + " on node-1 \\(interrupted at "
+                + ".*\\); run reencrypt on any server to resume from its checkpoint.*"), status.out());
+        assertTrue(Files.readString(tmp.resolve("child.log")).contains("reencrypt stopped at "),
+                Files.readString(tmp.resolve("child.log")));
+        Cli.Result resumed = se("reencrypt"); // at once: the stopped run revoked its lease
+        assertEquals(0, resumed.exitCode(), resumed.all());
+        assertTrue(resumed.out().startsWith("resumed from its checkpoint"), resumed.out());
+        assertTrue(doneAtStop > 0);
     }
 
     /** Every stored value, in pages: one unpaged read of 20 000 values would pass gRPC's 4 MiB message limit. */
