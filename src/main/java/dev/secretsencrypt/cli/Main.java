@@ -90,13 +90,16 @@ public final class Main implements Runnable {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
         err.println("Error: " + StateUnavailable.readable(String.valueOf(e.getMessage())));
-        if (!(e instanceof CommandLine.UnmatchedArgumentException u && u.printSuggestions(err))) {
-            CommandLine.Model.UsageMessageSpec usage = command.getCommandSpec().usageMessage();
-            boolean abbreviated = usage.abbreviateSynopsis();
-            usage.abbreviateSynopsis(true);
-            err.print(command.getHelp().synopsis(0));
-            usage.abbreviateSynopsis(abbreviated);
+        // a mistyped command gets picocli's "Did you mean"; a mistyped option's guesses are mostly noise
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().get(0).startsWith("-")) {
+            u.printSuggestions(err);
         }
+        CommandLine.Model.UsageMessageSpec usage = command.getCommandSpec().usageMessage();
+        boolean abbreviated = usage.abbreviateSynopsis();
+        usage.abbreviateSynopsis(true);
+        err.print("Usage: " + command.getHelp().synopsis(0));
+        usage.abbreviateSynopsis(abbreviated);
         err.println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
         err.flush();
         return EXIT_USAGE;

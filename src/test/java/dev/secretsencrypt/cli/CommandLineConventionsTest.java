@@ -43,6 +43,10 @@ class CommandLineConventionsTest {
         Cli.Result noCommand = cli.run();
         assertEquals(2, noCommand.exitCode(), noCommand.all());
         assertTrue(noCommand.err().lines().count() <= 3, noCommand.err());
+        Cli.Result typo = cli.run("stauts", "-d", tmp.toString());
+        assertEquals(2, typo.exitCode(), typo.all());
+        assertTrue(typo.err().contains("status"), "a mistyped command is named: " + typo.err());
+        assertTrue(typo.err().lines().count() <= 4, typo.err());
     }
 
     @Test
