@@ -139,11 +139,24 @@ public final class Main implements Runnable {
                 + "again (SECRETS_ENCRYPT_DEBUG=1 shows the details)";
     }
 
+    /** The version and commit the build wrote into version.properties; "unknown" outside a git checkout. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"secrets-encrypt " + (v == null ? "dev" : v)};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties built = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    built.load(in);
+                }
+            }
+            String version = filled(built.getProperty("version")).orElse("dev");
+            String commit = filled(built.getProperty("commit")).orElse("unknown");
+            return new String[] {"secrets-encrypt " + version, "commit " + commit};
+        }
+
+        /** A property the build did not fill still reads "${...}". */
+        private static java.util.Optional<String> filled(String value) {
+            return java.util.Optional.ofNullable(value).filter(v -> !v.isBlank() && !v.startsWith("${"));
         }
     }
 }

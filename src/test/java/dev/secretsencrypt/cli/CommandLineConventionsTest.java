@@ -87,4 +87,16 @@ class CommandLineConventionsTest {
         assertEquals(0, r.exitCode(), r.all());
         assertTrue(r.out().startsWith("Encryption Status: "), r.out());
     }
+
+    @Test
+    void versionNamesTheVersionAndTheCommitItWasBuiltFrom() throws Exception {
+        Process git = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes()).trim();
+        String commit = git.waitFor() == 0 ? head : "unknown";
+        Cli.Result r = cli.run("--version");
+        assertEquals(0, r.exitCode(), r.all());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("secrets-encrypt 0.1.0-SNAPSHOT", lines.get(0));
+        assertTrue(lines.get(1).startsWith("commit " + commit), r.out());
+    }
 }
