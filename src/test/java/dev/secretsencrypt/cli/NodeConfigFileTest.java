@@ -146,4 +146,17 @@ class NodeConfigFileTest {
         assertEquals(2, r.exitCode(), r.all());
         assertTrue(r.err().contains("'soon' is not a number of seconds"), r.err());
     }
+
+    @Test
+    void theShippedTemplateWithEveryExampleUncommentedIsAccepted() throws Exception {
+        String template = Files.readString(Path.of("systemd/config.yaml"));
+        String uncommented = template.replaceAll("(?m)^#(?=[a-z-]+:|  - )", "");
+        assertTrue(uncommented.contains("\nendpoints:\n  - https://10.0.0.11:2379"), uncommented);
+        Path config = configFile(uncommented);
+        Cli.Result r = cli.run("status", "--config", config.toString(), "--etcd-timeout", "1");
+        // past the file: the example token file or TLS files do not exist on a test machine
+        assertEquals(1, r.exitCode(), r.all());
+        assertFalse(r.err().contains("node configuration file"), r.err());
+        assertTrue(r.err().contains("does not exist") || r.err().contains("no such file"), r.err());
+    }
 }
