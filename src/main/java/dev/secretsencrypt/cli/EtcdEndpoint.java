@@ -28,8 +28,11 @@ final class EtcdEndpoint implements ITypeConverter<String> {
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new TypeConversionException("'" + text + "': etcd endpoints are http:// or https:// URLs" + example);
         }
-        if (uri.getHost() == null || uri.getPort() < 0) {
-            throw new TypeConversionException("'" + text + "' names no host and port" + example);
+        if (uri.getHost() == null) {
+            throw new TypeConversionException("'" + text + "' names no host" + example);
+        }
+        if (uri.getPort() < 0) {
+            throw new TypeConversionException("'" + text + "' names no port; etcd's is usually 2379" + example);
         }
         if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
                 || !(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {

@@ -89,7 +89,7 @@ public final class Main implements Runnable {
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println("Error: " + StateUnavailable.readable(String.valueOf(e.getMessage())));
+        err.println("Error: " + StateUnavailable.readable(String.valueOf(e.getMessage())) + notTyped(e, args));
         // a mistyped command gets picocli's "Did you mean"; a mistyped option's guesses are mostly noise
         if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
                 && !u.getUnmatched().get(0).startsWith("-")) {
@@ -103,6 +103,17 @@ public final class Main implements Runnable {
         err.println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
         err.flush();
         return EXIT_USAGE;
+    }
+
+    /** A bad value the operator did not type names where it came from: the environment or the configuration file. */
+    private static String notTyped(CommandLine.ParameterException e, String[] args) {
+        if (!(e.getArgSpec() instanceof CommandLine.Model.OptionSpec option)
+                || !(e.getCommandLine().getDefaultValueProvider() instanceof NodeConfigFile file)) {
+            return "";
+        }
+        boolean typed = java.util.Arrays.stream(args).anyMatch(a -> java.util.Arrays.stream(option.names())
+                .anyMatch(n -> a.equals(n) || a.startsWith(n + "=") || (!n.startsWith("--") && a.startsWith(n))));
+        return typed ? "" : file.source(option).map(s -> " (set by " + s + ")").orElse("");
     }
 
     /** An option given before the command counts as given to it, unless the command line gives it there too. */

@@ -95,6 +95,18 @@ final class NodeConfigFile implements IDefaultValueProvider {
         return values.get(option.longestName().replaceFirst("^--", ""));
     }
 
+    /** Where an option's value came from when the command line did not give it: for a bad value's error line. */
+    Optional<String> source(OptionSpec option) {
+        for (String variable : ENVIRONMENT.getOrDefault(option.longestName(), List.of())) {
+            String value = environment.get(variable);
+            if (value != null && !value.isBlank()) {
+                return Optional.of("the environment variable " + variable);
+            }
+        }
+        String key = option.longestName().replaceFirst("^--", "");
+        return file.filter(f -> values.containsKey(key)).map(f -> "\"" + key + "\" in the node configuration file " + f);
+    }
+
     /** {@code --config FILE} or {@code --config=FILE}, wherever it stands; read before picocli parses the rest. */
     private static Optional<String> named(String[] args) {
         for (int i = 0; i < args.length; i++) {

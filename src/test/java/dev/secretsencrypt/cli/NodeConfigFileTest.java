@@ -144,7 +144,12 @@ class NodeConfigFileTest {
         Path config = configFile("etcd-timeout: soon\nendpoints: [https://10.0.0.11:2379]\n");
         Cli.Result r = cli.run("status", "-d", tmp.resolve("node").toString(), "--config", config.toString());
         assertEquals(2, r.exitCode(), r.all());
-        assertTrue(r.err().contains("'soon' is not a number of seconds"), r.err());
+        assertTrue(r.err().contains("'soon' is not a number of seconds of at least 1 (e.g. 5) (set by \"etcd-timeout\" "
+                + "in the node configuration file " + config + ")"), r.err());
+        Cli.Result env = cli.runWith(Map.of("ETCDCTL_ENDPOINTS", "10.0.0.11"), "status", "-d", tmp.resolve("node").toString());
+        assertEquals(2, env.exitCode(), env.all());
+        assertTrue(env.err().lines().findFirst().orElseThrow().endsWith("(set by the environment variable ETCDCTL_ENDPOINTS)"),
+                env.err());
     }
 
     @Test
