@@ -190,11 +190,12 @@ final class NodeConfigFile implements IDefaultValueProvider {
                         + "option of secrets-encrypt: use an option's long name without the dashes (see --help)",
                         Main.EXIT_USAGE);
             }
-            text(field.getValue()).ifPresent(v -> values.put(key, v));
-            if (field.getValue().isContainerNode() && text(field.getValue()).isEmpty()) {
+            Optional<String> value = text(field.getValue());
+            if (value.isEmpty() && !field.getValue().isNull()) {
                 throw new Unusable("the node configuration file " + path + " sets \"" + key + "\" to a mapping: give "
                         + "a value, or a list for endpoints", Main.EXIT_USAGE);
             }
+            value.ifPresent(v -> values.put(key, v));
         }
         return values;
     }
