@@ -60,7 +60,7 @@ public final class Main implements Runnable {
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         try {
-            cli.setDefaultValueProvider(NodeConfigFile.load(args, environment, cli));
+            cli.setDefaultValueProvider(NodeConfigFile.load(args, environment));
         } catch (NodeConfigFile.Unusable e) {
             err.println("Error: " + e.getMessage());
             err.flush();

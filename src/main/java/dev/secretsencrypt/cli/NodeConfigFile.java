@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.lang.reflect.Field;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,8 +21,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -67,14 +71,14 @@ final class NodeConfigFile implements IDefaultValueProvider {
     }
 
     /** The file named by --config, else SECRETS_ENCRYPT_CONFIG, else the default path (which may be absent). */
-    static NodeConfigFile load(String[] args, Map<String, String> environment, CommandLine fullModel) {
+    static NodeConfigFile load(String[] args, Map<String, String> environment) {
         Optional<Path> named = named(args).or(() -> Optional.ofNullable(environment.get(PATH_VARIABLE))
                 .filter(s -> !s.isBlank())).map(Path::of);
         Path path = named.orElse(DEFAULT_PATH);
         if (named.isEmpty() && !Files.exists(path)) {
             return new NodeConfigFile(environment, Optional.empty(), Map.of());
         }
-        return new NodeConfigFile(environment, Optional.of(path), read(path, knownKeys(fullModel)));
+        return new NodeConfigFile(environment, Optional.of(path), read(path, knownKeys()));
     }
 
     Optional<Path> file() {
@@ -127,23 +131,33 @@ final class NodeConfigFile implements IDefaultValueProvider {
         return Optional.empty();
     }
 
-    /** Every long option any command declares: `warn` is fine in the file although only certs reads it. */
-    private static Set<String> knownKeys(CommandLine model) {
+    /**
+     * Every long option any command declares: `warn` is fine in the file although only certs reads it. Read from the
+     * annotations, not from the command line being run: that may hold one subcommand only (start-up time).
+     */
+    static Set<String> knownKeys() {
         Set<String> keys = new TreeSet<>();
-        collect(model, keys);
+        collect(Main.class, keys);
         keys.removeAll(NOT_IN_THE_FILE);
         return keys;
     }
 
-    private static void collect(CommandLine command, Set<String> keys) {
-        for (OptionSpec option : command.getCommandSpec().options()) {
-            for (String name : option.names()) {
-                if (name.startsWith("--")) {
-                    keys.add(name.substring(2));
+    private static void collect(Class<?> command, Set<String> keys) {
+        for (Class<?> c = command; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field field : c.getDeclaredFields()) {
+                Option option = field.getAnnotation(Option.class);
+                if (option != null) {
+                    Arrays.stream(option.names()).filter(n -> n.startsWith("--")).forEach(n -> keys.add(n.substring(2)));
+                }
+                if (field.isAnnotationPresent(Mixin.class)) {
+                    collect(field.getType(), keys);
                 }
             }
         }
-        command.getSubcommands().values().forEach(sub -> collect(sub, keys));
+        Command annotation = command.getAnnotation(Command.class);
+        if (annotation != null) {
+            Arrays.stream(annotation.subcommands()).filter(sub -> sub != command).forEach(sub -> collect(sub, keys));
+        }
     }
 
     private static Map<String, String> read(Path path, Set<String> known) {

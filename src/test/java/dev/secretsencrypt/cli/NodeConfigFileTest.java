@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -163,5 +164,21 @@ class NodeConfigFileTest {
         assertEquals(1, r.exitCode(), r.all());
         assertFalse(r.err().contains("node configuration file"), r.err());
         assertTrue(r.err().contains("does not exist") || r.err().contains("no such file"), r.err());
+    }
+
+    @Test
+    void theKeysAreTheLongOptionsOfEveryCommandButNeverTheToken() {
+        java.util.Set<String> fromTheModel = new java.util.TreeSet<>();
+        picocli.CommandLine full = new picocli.CommandLine(new Main());
+        java.util.List<picocli.CommandLine> commands = new java.util.ArrayList<>(List.of(full));
+        for (int i = 0; i < commands.size(); i++) {
+            commands.get(i).getCommandSpec().options().forEach(o -> java.util.Arrays.stream(o.names())
+                    .filter(n -> n.startsWith("--")).forEach(n -> fromTheModel.add(n.substring(2))));
+            commands.addAll(commands.get(i).getSubcommands().values());
+        }
+        fromTheModel.removeAll(java.util.Set.of("token", "config", "help", "version"));
+        assertEquals(fromTheModel, NodeConfigFile.knownKeys());
+        assertTrue(NodeConfigFile.knownKeys().containsAll(List.of("endpoints", "cacert", "cert", "key", "token-file",
+                "node-name", "data-dir", "etcd-prefix", "state-prefix", "etcd-timeout", "warn")));
     }
 }
