@@ -4,6 +4,7 @@ import dev.secretsencrypt.failure.OperatorError;
 import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -21,6 +22,10 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    // the shared options are accepted before the command too (secrets-encrypt -d X status); carried to it on execute
+    @CommandLine.Mixin
+    NodeOptions options;
 
     @Override
     public void run() {
@@ -46,9 +51,27 @@ public final class Main implements Runnable {
 
     /** Runs one command line with the given streams and returns its exit code: the seam tests drive. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, System.getenv());
+    }
+
+    /** As above, with the environment the options read (SECRETS_ENCRYPT_*, ETCDCTL_*): tests pass their own. */
+    static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> environment) {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        try {
+            cli.setDefaultValueProvider(NodeConfigFile.load(args, environment));
+        } catch (NodeConfigFile.Unusable e) {
+            err.println("Error: " + e.getMessage());
+            err.flush();
+            return e.exitCode;
+        }
+        cli.setParameterExceptionHandler(Main::usageError);
+        cli.setExecutionStrategy(parsed -> {
+            carryOptionsToTheCommand(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         // the one place an error becomes the Error: line and the exit code
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             err.println("Error: " + operatorMessage(e));
@@ -61,6 +84,56 @@ public final class Main implements Runnable {
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE
                 : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
+    }
+
+    /** One line saying what is wrong, then the command's one-line usage: not the 40 lines of its help. */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        PrintWriter err = command.getErr();
+        err.println("Error: " + StateUnavailable.readable(String.valueOf(e.getMessage())) + notTyped(e, args));
+        // a mistyped command gets picocli's "Did you mean"; a mistyped option's guesses are mostly noise
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().get(0).startsWith("-")) {
+            u.printSuggestions(err);
+        }
+        CommandLine.Model.UsageMessageSpec usage = command.getCommandSpec().usageMessage();
+        boolean abbreviated = usage.abbreviateSynopsis();
+        usage.abbreviateSynopsis(true);
+        err.print("Usage: " + command.getHelp().synopsis(0));
+        usage.abbreviateSynopsis(abbreviated);
+        err.println("Run '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
+        err.flush();
+        return EXIT_USAGE;
+    }
+
+    /** A bad value the operator did not type names where it came from: the environment or the configuration file. */
+    private static String notTyped(CommandLine.ParameterException e, String[] args) {
+        if (!(e.getArgSpec() instanceof CommandLine.Model.OptionSpec option)
+                || !(e.getCommandLine().getDefaultValueProvider() instanceof NodeConfigFile file)) {
+            return "";
+        }
+        boolean typed = java.util.Arrays.stream(args).anyMatch(a -> java.util.Arrays.stream(option.names())
+                .anyMatch(n -> a.equals(n) || a.startsWith(n + "=") || (!n.startsWith("--") && a.startsWith(n))));
+        return typed ? "" : file.source(option).map(s -> " (set by " + s + ")").orElse("");
+    }
+
+    /** An option given before the command counts as given to it, unless the command line gives it there too. */
+    private static void carryOptionsToTheCommand(CommandLine.ParseResult top) {
+        List<CommandLine.ParseResult> chain = new java.util.ArrayList<>();
+        for (CommandLine.ParseResult sub = top.subcommand(); sub != null; sub = sub.subcommand()) {
+            chain.add(sub);
+        }
+        for (CommandLine.Model.OptionSpec given : top.matchedOptions()) {
+            if (given.usageHelp() || given.versionHelp()) {
+                continue;
+            }
+            for (CommandLine.ParseResult sub : chain) {
+                CommandLine.Model.OptionSpec same = sub.commandSpec().findOption(given.longestName());
+                if (same != null && !sub.hasMatchedOption(given.longestName())) {
+                    same.setValue(given.getValue());
+                }
+            }
+        }
     }
 
     static final int EXIT_USAGE = 2;
@@ -78,11 +151,24 @@ public final class Main implements Runnable {
                 + "again (SECRETS_ENCRYPT_DEBUG=1 shows the details)";
     }
 
+    /** The version and commit the build wrote into version.properties; "unknown" outside a git checkout. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"secrets-encrypt " + (v == null ? "dev" : v)};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties built = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    built.load(in);
+                }
+            }
+            String version = filled(built.getProperty("version")).orElse("dev");
+            String commit = filled(built.getProperty("commit")).orElse("unknown");
+            return new String[] {"secrets-encrypt " + version, "commit " + commit};
+        }
+
+        /** A property the build did not fill still reads "${...}". */
+        private static java.util.Optional<String> filled(String value) {
+            return java.util.Optional.ofNullable(value).filter(v -> !v.isBlank() && !v.startsWith("${"));
         }
     }
 }

@@ -15,27 +15,38 @@ import picocli.CommandLine.Option;
 /** The options every command shares: where this node's files are, and where the cluster's truth lives. Options only. */
 public final class NodeOptions {
     @Option(names = {"-d", "--data-dir"}, paramLabel = "DIR",
-            defaultValue = "${env:SECRETS_ENCRYPT_DATA_DIR:-/var/lib/secrets-encrypt}",
+            defaultValue = "/var/lib/secrets-encrypt",
             description = "Holds encryption-config.json (the file kube-apiserver reads). Env SECRETS_ENCRYPT_DATA_DIR. "
                     + "Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
-    @Option(names = "--node-name", paramLabel = "NAME", defaultValue = "${env:NODE_NAME}",
+    @Option(names = "--node-name", paramLabel = "NAME",
             description = "This server's name in reports. Env NODE_NAME. Default: the host name")
     String nodeName;
 
-    @Option(names = "--endpoints", split = ",", paramLabel = "URL", defaultValue = "${env:SECRETS_ENCRYPT_ENDPOINTS}",
-            description = "etcd URLs (comma-separated) holding the cluster state. Env SECRETS_ENCRYPT_ENDPOINTS. "
-                    + "Absent: single-server mode on the data dir alone")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Node configuration file: any long option by its long name (endpoints, cacert, cert, key, "
+                    + "token-file, node-name, data-dir...). Flags and environment override it. Env SECRETS_ENCRYPT_CONFIG. "
+                    + "Default: /etc/secrets-encrypt/config.yaml when it exists")
+    Path config;
+
+    @Option(names = "--endpoints", split = ",", paramLabel = "URL", converter = EtcdEndpoint.class,
+            description = "etcd URLs (comma-separated: https://10.0.0.11:2379, or host:port as etcdctl takes it) "
+                    + "holding the cluster state. Env SECRETS_ENCRYPT_ENDPOINTS or ETCDCTL_ENDPOINTS. Absent: "
+                    + "single-server mode on the data dir alone")
     List<String> endpoints;
 
-    @Option(names = "--cacert", paramLabel = "FILE", description = "CA certificate that signed etcd's server certificate")
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "CA certificate that signed etcd's server certificate. Env ETCDCTL_CACERT. Default with "
+                    + "https: the system's trusted CAs")
     Path cacert;
 
-    @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate for etcd (PEM)")
+    @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate for etcd (PEM). Env ETCDCTL_CERT")
     Path cert;
 
-    @Option(names = "--key", paramLabel = "FILE", description = "Client certificate's private key for etcd (PEM, PKCS#8)")
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "Client certificate's private key for etcd (PEM: PKCS#8, RSA PKCS#1 as kubeadm writes, or EC "
+                    + "SEC1 as k3s and rke2 write). Env ETCDCTL_KEY")
     Path key;
 
     @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:SECRETS_ENCRYPT_TOKEN}",
@@ -54,7 +65,7 @@ public final class NodeOptions {
             description = "kube-apiserver's --etcd-prefix: Secrets are under <prefix>/secrets/. Default: ${DEFAULT-VALUE}")
     String etcdPrefix;
 
-    @Option(names = "--etcd-timeout", paramLabel = "SECONDS", defaultValue = "5",
+    @Option(names = "--etcd-timeout", paramLabel = "SECONDS", defaultValue = "5", converter = EtcdEndpoint.Seconds.class,
             description = "How long to wait for etcd before giving up. Default: ${DEFAULT-VALUE}")
     int etcdTimeoutSeconds;
 

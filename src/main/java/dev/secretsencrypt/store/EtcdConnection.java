@@ -6,13 +6,31 @@ import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /** Opens what {@link EtcdSettings} describe: the etcd client and the cluster token. */
 public final class EtcdConnection {
@@ -27,21 +45,36 @@ public final class EtcdConnection {
     }
 
     static Client connect(EtcdSettings s) {
+        boolean tlsFiles = s.cacert().isPresent() || s.cert().isPresent() || s.key().isPresent();
+        List<URI> endpoints = s.endpoints().stream().map(e -> endpoint(e, tlsFiles)).toList();
+        Set<String> schemes = endpoints.stream().map(URI::getScheme).collect(Collectors.toSet());
+        if (schemes.size() > 1) {
+            throw new CommandRefused("--endpoints mixes http:// and https:// URLs: etcd serves one or the other, use "
+                    + "the same scheme for every endpoint");
+        }
+        boolean tls = schemes.contains("https");
+        if (!tls && tlsFiles) {
+            throw new CommandRefused("--endpoints " + endpoints.get(0) + " is plaintext http, but TLS files were given "
+                    + "(--cacert/--cert/--key): write the endpoints as https://, or drop the TLS files");
+        }
+        if (s.cert().isPresent() != s.key().isPresent()) {
+            throw new CommandRefused("--cert and --key go together: pass both, or neither");
+        }
         ClientBuilder builder = Client.builder()
-                .endpoints(s.endpoints().stream().map(String::trim).toArray(String[]::new))
+                .endpoints(endpoints.toArray(URI[]::new))
                 .connectTimeout(s.timeout())
                 .retryMaxDuration(s.timeout())
                 .keepaliveTime(Duration.ofSeconds(30));
-        if (s.cacert().isPresent() || s.cert().isPresent() || s.key().isPresent()) {
-            if (s.cert().isPresent() != s.key().isPresent()) {
-                throw new CommandRefused("--cert and --key go together: pass both, or neither");
-            }
+        if (tls) {
+            // read here, so a missing or unreadable file is named; netty then gets PKCS#8, whatever PEM form it was
+            Optional<X509Certificate[]> ca = s.cacert().map(f -> certificates(f, "--cacert", "etcd CA certificate"));
+            Optional<X509Certificate[]> chain = s.cert().map(f -> certificates(f, "--cert", "etcd client certificate"));
+            Optional<PrivateKey> key = s.key().map(EtcdConnection::privateKey);
             try {
                 builder.sslContext(ssl -> {
-                    s.cacert().ifPresent(ca -> ssl.trustManager(ca.toFile()));
-                    if (s.cert().isPresent()) {
-                        ssl.keyManager(s.cert().get().toFile(), s.key().get().toFile());
-                    }
+                    // without --cacert: the system's trusted CAs, as etcdctl does
+                    ca.ifPresent(ssl::trustManager);
+                    key.ifPresent(k -> ssl.keyManager(k, chain.orElseThrow()));
                 });
             } catch (SSLException | IllegalArgumentException e) {
                 throw new CommandRefused("cannot use the etcd TLS files (--cacert/--cert/--key): "
@@ -49,6 +82,83 @@ public final class EtcdConnection {
             }
         }
         return builder.build();
+    }
+
+    /** etcdctl's forms: a URL, or a bare host:port that is https when TLS files are given and http otherwise. */
+    static URI endpoint(String text, boolean tlsFiles) {
+        String trimmed = text.trim();
+        String url = trimmed.contains("://") ? trimmed : (tlsFiles ? "https://" : "http://") + trimmed;
+        try {
+            URI uri = new URI(url);
+            String scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null && uri.getPort() > 0) {
+                return new URI(scheme, null, uri.getHost(), uri.getPort(), null, null, null);
+            }
+        } catch (URISyntaxException e) {
+            // said below
+        }
+        throw new CommandRefused("'" + trimmed + "' is not an etcd endpoint: give https://host:port, http://host:port "
+                + "or host:port, e.g. https://10.0.0.11:2379");
+    }
+
+    private static X509Certificate[] certificates(Path file, String option, String what) {
+        try (InputStream in = Files.newInputStream(requireFile(file, option, what))) {
+            X509Certificate[] certs = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
+            if (certs.length == 0) {
+                throw new CommandRefused("the " + what + " " + file + " (" + option + ") holds no PEM certificate");
+            }
+            return certs;
+        } catch (AccessDeniedException e) {
+            throw new CommandRefused(unreadable(file, option, what));
+        } catch (IOException | CertificateException e) {
+            throw new CommandRefused("the " + what + " " + file + " (" + option + ") is not a PEM certificate: give the "
+                    + "file etcdctl takes for " + option);
+        }
+    }
+
+    /** Every PEM form etcdctl takes: PKCS#8, RSA PKCS#1 (kubeadm) and EC SEC1 (k3s, rke2). Never says a key byte. */
+    static PrivateKey privateKey(Path file) {
+        String what = "etcd client key";
+        try (PEMParser pem = new PEMParser(Files.newBufferedReader(requireFile(file, "--key", what),
+                StandardCharsets.US_ASCII))) {
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            for (Object item = pem.readObject(); item != null; item = pem.readObject()) {
+                if (item instanceof PEMKeyPair pair) {
+                    return converter.getKeyPair(pair).getPrivate();
+                }
+                if (item instanceof PrivateKeyInfo info) {
+                    return converter.getPrivateKey(info);
+                }
+                if (item instanceof PEMEncryptedKeyPair || item instanceof PKCS8EncryptedPrivateKeyInfo) {
+                    throw new CommandRefused("the " + what + " " + file + " (--key) is encrypted with a passphrase: "
+                            + "give an unencrypted key, as kube-apiserver and etcdctl use");
+                }
+                // an "EC PARAMETERS" block before the key, as `openssl ecparam -genkey` writes: skip it
+            }
+        } catch (AccessDeniedException e) {
+            throw new CommandRefused(unreadable(file, "--key", what));
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof CommandRefused refused) {
+                throw refused;
+            }
+            // no parser message: it could quote the file
+        }
+        throw new CommandRefused("the " + what + " " + file + " (--key) holds no PEM private key: give the key of "
+                + "--cert (BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)");
+    }
+
+    private static Path requireFile(Path file, String option, String what) {
+        if (!Files.exists(file)) {
+            throw new CommandRefused("the " + what + " " + file + " (" + option + "): no such file. Check the path "
+                    + "(the flag, the ETCDCTL_ variable or the node configuration file)");
+        }
+        return file;
+    }
+
+    private static String unreadable(Path file, String option, String what) {
+        return "cannot read the " + what + " " + file + " (" + option + "): permission denied. Run as root (or the user "
+                + "kube-apiserver's etcd client files belong to)";
     }
 
     /** --token (or SECRETS_ENCRYPT_TOKEN), then --token-file, then <data-dir>/token. */

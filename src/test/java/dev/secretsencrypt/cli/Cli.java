@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Runs the command line in-process, as an operator would type it, and keeps what it printed. */
 final class Cli {
@@ -27,9 +28,14 @@ final class Cli {
     }
 
     Result run(String... args) {
+        return runWith(Map.of(), args);
+    }
+
+    /** With these environment variables only (SECRETS_ENCRYPT_CONFIG, ETCDCTL_CACERT...), as a shell would set them. */
+    Result runWith(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), environment);
         Result r = new Result(code, out.toString(), err.toString());
         printed.add(r.all());
         return r;

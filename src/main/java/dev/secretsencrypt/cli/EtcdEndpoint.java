@@ -1,0 +1,59 @@
+package dev.secretsencrypt.cli;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * One {@code --endpoints} item as etcdctl accepts it: {@code https://host:port}, {@code http://host:port} or a bare
+ * {@code host:port} (whose scheme follows the TLS files). Checked while parsing, so a typo is a usage error.
+ */
+final class EtcdEndpoint implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+        String text = value.trim();
+        String example = " (e.g. https://10.0.0.11:2379 or 10.0.0.11:2379)";
+        if (text.isEmpty()) {
+            throw new TypeConversionException("an empty etcd endpoint: give host:port or a URL" + example);
+        }
+        boolean bare = !text.contains("://");
+        URI uri;
+        try {
+            uri = new URI(bare ? "http://" + text : text);
+        } catch (URISyntaxException e) {
+            throw new TypeConversionException("'" + text + "' is not an etcd URL" + example);
+        }
+        String scheme = String.valueOf(uri.getScheme()).toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new TypeConversionException("'" + text + "': etcd endpoints are http:// or https:// URLs" + example);
+        }
+        if (uri.getHost() == null) {
+            throw new TypeConversionException("'" + text + "' names no host" + example);
+        }
+        if (uri.getPort() < 0) {
+            throw new TypeConversionException("'" + text + "' names no port; etcd's is usually 2379" + example);
+        }
+        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || !(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
+            throw new TypeConversionException("'" + text + "' has more than a scheme, host and port" + example);
+        }
+        return text;
+    }
+
+    /** {@code --etcd-timeout}: whole seconds, at least one. */
+    static final class Seconds implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int seconds = Integer.parseInt(value.trim());
+                if (seconds >= 1) {
+                    return seconds;
+                }
+            } catch (NumberFormatException e) {
+                // said below, in the operator's words
+            }
+            throw new TypeConversionException("'" + value + "' is not a number of seconds of at least 1 (e.g. 5)");
+        }
+    }
+}
