@@ -29,6 +29,7 @@ public final class ProgressReport implements PassListener, AutoCloseable {
     private long lastLine;
     private long done;
     private long printed = -1;
+    private boolean updated; // a command refused before its pass prints no progress line
     private boolean closed;
 
     private ProgressReport(String task, long total, PrintStream out, ProgressBar bar, LongSupplier nanoClock) {
@@ -81,6 +82,7 @@ public final class ProgressReport implements PassListener, AutoCloseable {
      * {@code checkpoint.done(), checkpoint.total()} from its listener.
      */
     public synchronized void update(long done, long total) {
+        this.updated = true;
         this.done = done;
         this.total = total;
         if (closed) {
@@ -107,7 +109,7 @@ public final class ProgressReport implements PassListener, AutoCloseable {
         closed = true;
         if (bar != null) {
             bar.close();
-        } else if (done != printed) {
+        } else if (updated && done != printed) {
             printLine(nanoClock.getAsLong());
         }
     }
