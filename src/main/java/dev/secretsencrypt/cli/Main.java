@@ -5,6 +5,7 @@ import dev.secretsencrypt.store.ChangedConcurrently;
 import dev.secretsencrypt.store.ReencryptionStore;
 import dev.secretsencrypt.store.StateUnavailable;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -36,7 +37,7 @@ public final class Main implements Runnable {
 
     /** Runs one command line with the given streams and returns its exit code: the seam tests drive. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = commandLine(args);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
@@ -45,6 +46,23 @@ public final class Main implements Runnable {
             return 1;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * Start-up: picocli reflects every subcommand's options when it is built (a third of a `status`); a command line
+     * naming a subcommand gets a tree holding only that one. Anything else (help, usage, --version) gets the full tree.
+     */
+    private static CommandLine commandLine(String[] args) {
+        Command main = Main.class.getAnnotation(Command.class);
+        for (Class<?> sub : main.subcommands()) {
+            Command named = sub.getAnnotation(Command.class);
+            if (args.length > 0 && sub != CommandLine.HelpCommand.class
+                    && (named.name().equals(args[0]) || List.of(named.aliases()).contains(args[0]))) {
+                CommandLine top = new CommandLine(CommandLine.Model.CommandSpec.create().name(main.name()));
+                return top.addSubcommand(new CommandLine(sub));
+            }
+        }
+        return new CommandLine(new Main());
     }
 
     /** Our own exceptions carry a message for the operator; anything else is named so it can be reported. */
