@@ -93,16 +93,16 @@ else
 fi
 
 say "remove and purge: the data dir, its config and the token must stay byte for byte"
-before=$(cd "$root/var/lib/secrets-encrypt" && find . -type f -printf '%m %p\n' | sort && sha256sum ./* | sort -k2)
+before=$(cd "$root/var/lib/secrets-encrypt" && find . -type f -printf '%m %p\n' -exec sha256sum {} \; | sort -k2)
 echo "$before"
 run dpkg -r secrets-encrypt
 run dpkg -P secrets-encrypt
-after=$(cd "$root/var/lib/secrets-encrypt" && find . -type f -printf '%m %p\n' | sort && sha256sum ./* | sort -k2)
+after=$(cd "$root/var/lib/secrets-encrypt" && find . -type f -printf '%m %p\n' -exec sha256sum {} \; | sort -k2)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") || true; fail "the data dir changed on remove/purge"; }
 [ "$(stat -c %a "$root/var/lib/secrets-encrypt")" = 700 ] || fail "the data dir's mode changed"
 if in_root sh -c 'command -v secrets-encrypt' || [ -e "$root/etc/secrets-encrypt/config.yaml" ] || [ -d "$root/usr/lib/secrets-encrypt" ]; then
   fail "purge left the program or its conffiles behind"
 fi
-echo "kept after purge, unchanged: /var/lib/secrets-encrypt (0700) with $(echo "$after" | grep -c '^[0-7]* ') files; program and conffiles gone"
+echo "kept after purge, unchanged: /var/lib/secrets-encrypt (0700) with $(find "$root/var/lib/secrets-encrypt" -type f | wc -l) files; program and conffiles gone"
 echo
 echo "PASSED: deb installed and ran in a clean bookworm root without Java; data dir and token survived remove and purge"

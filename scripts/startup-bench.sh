@@ -76,10 +76,10 @@ for c in $(printf '%s\n' "${!commands[@]}" | sort); do
   for v in $(printf '%s\n' "${!variants[@]}" | sort); do
     cmd="${variants[$v]} ${commands[$c]}"
     if [ "$drop" = yes ]; then
-      hyperfine -N -s none --runs "$runs" --prepare "sh -c 'sync; echo 3 > /proc/sys/vm/drop_caches'" \
+      hyperfine -N --style none --runs "$runs" --prepare "sh -c 'sync; echo 3 > /proc/sys/vm/drop_caches'" \
         --export-json "$results/$c.$v.cold.json" "$cmd" >/dev/null
     fi
-    hyperfine -N -s none --warmup 2 --runs "$runs" --export-json "$results/$c.$v.warm.json" "$cmd" >/dev/null
+    hyperfine -N --style none --warmup 2 --runs "$runs" --export-json "$results/$c.$v.warm.json" "$cmd" >/dev/null
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
