@@ -87,7 +87,8 @@ jdk=/usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture)
 [ -f "$jdk/jmods/java.base.jmod" ] || apt_install openjdk-17-jmods
 command -v mvn >/dev/null 2>&1 || apt_install maven
 command -v asciidoctor >/dev/null 2>&1 || apt_install asciidoctor
-command -v curl >/dev/null 2>&1 || apt_install curl
+command -v curl >/dev/null 2>&1 || apt_install curl            # the training run waits for its etcd with it
+[ -x /usr/bin/python3 ] || apt_install python3                  # picks free loopback ports for that etcd
 export JAVA_HOME=$jdk PATH=$jdk/bin:$PATH TZ=UTC LC_ALL=C.UTF-8
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}
 
