@@ -56,7 +56,7 @@ public final class Main implements Runnable {
 
     /** As above, with the environment the options read (SECRETS_ENCRYPT_*, ETCDCTL_*): tests pass their own. */
     static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> environment) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = commandLine(args);
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
@@ -84,6 +84,23 @@ public final class Main implements Runnable {
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE
                 : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
+    }
+
+    /**
+     * Start-up: picocli reflects every subcommand's options when it is built (a third of a `status`); a command line
+     * naming a subcommand gets a tree holding only that one. Anything else (help, usage, --version) gets the full tree.
+     */
+    private static CommandLine commandLine(String[] args) {
+        Command main = Main.class.getAnnotation(Command.class);
+        for (Class<?> sub : main.subcommands()) {
+            Command named = sub.getAnnotation(Command.class);
+            if (args.length > 0 && sub != CommandLine.HelpCommand.class
+                    && (named.name().equals(args[0]) || List.of(named.aliases()).contains(args[0]))) {
+                CommandLine top = new CommandLine(CommandLine.Model.CommandSpec.create().name(main.name()));
+                return top.addSubcommand(new CommandLine(sub));
+            }
+        }
+        return new CommandLine(new Main());
     }
 
     /** One line saying what is wrong, then the command's one-line usage: not the 40 lines of its help. */
