@@ -20,8 +20,8 @@ fi
 deb=$2
 
 root=$(mktemp -d /var/tmp/secrets-encrypt-debroot.XXXXXX)
-# shellcheck source=../packaging/loopback-etcd.sh
-. packaging/loopback-etcd.sh
+# shellcheck source=scripts/packaging/loopback-etcd.sh
+. scripts/packaging/loopback-etcd.sh
 cleanup() {
   stop_loopback_etcd
   umount "$root/proc" 2>/dev/null || true

@@ -20,8 +20,8 @@ if [ "${1:-}" = "__train" ]; then
   lib=$2 work=$3
   created=0
   if [ ! -d "$prefix" ]; then mkdir -p "$prefix"; created=1; fi
-  # shellcheck source=../packaging/loopback-etcd.sh
-  . "$repo/packaging/loopback-etcd.sh"
+  # shellcheck source=scripts/packaging/loopback-etcd.sh
+  . "$repo/scripts/packaging/loopback-etcd.sh"
   untrain() { stop_loopback_etcd; umount "$prefix" 2>/dev/null || true; if [ "$created" = 1 ]; then rmdir "$prefix"; fi; }
   trap untrain EXIT
   mount --bind "$lib" "$prefix"
@@ -130,7 +130,7 @@ mkdir -p "$stage/usr/share/bash-completion/completions"
   -o "$stage/usr/share/bash-completion/completions/secrets-encrypt" dev.secretsencrypt.cli.Main
 
 echo "== launcher, systemd unit, conffiles, docs"
-install -D -m 755 packaging/secrets-encrypt "$stage/usr/bin/secrets-encrypt"
+install -D -m 755 scripts/packaging/secrets-encrypt "$stage/usr/bin/secrets-encrypt"
 mkdir -p "$stage/lib/systemd/system" "$stage/etc/default" "$stage/etc/secrets-encrypt" \
   "$stage/usr/share/doc/secrets-encrypt/examples/kube-apiserver.service.d"
 to_package_paths() { sed -e 's|/usr/local/bin/secrets-encrypt|/usr/bin/secrets-encrypt|g' \
@@ -142,7 +142,7 @@ to_package_paths systemd/kube-apiserver.service.d/10-secrets-encrypt.conf \
 # the sample's endpoints and TLS files are examples: commented out, so a fresh node is single-server until set
 sed -e 's|^SECRETS_ENCRYPT_ENDPOINTS=|#SECRETS_ENCRYPT_ENDPOINTS=|' -e 's|^SECRETS_ENCRYPT_ARGS=|#SECRETS_ENCRYPT_ARGS=|' \
   systemd/secrets-encrypt.env >"$stage/etc/default/secrets-encrypt"
-"${model_env[@]}" java -cp "$lib/secrets-encrypt.jar" packaging/ConfigTemplate.java >"$stage/etc/secrets-encrypt/config.yaml"
+install -D -m 644 systemd/config.yaml "$stage/etc/secrets-encrypt/config.yaml"  # the commented template the tests parse
 cp README.md "$stage/usr/share/doc/secrets-encrypt/README.md"
 
 echo "== AppCDS archive: training run of the real commands at $prefix"
@@ -178,7 +178,7 @@ Description: safe rotation of the keys Kubernetes encrypts Secrets at rest with
  available control plane. Ships its own Java runtime: no JDK is needed on the node.
 CONTROL
 printf '%s\n' /etc/default/secrets-encrypt /etc/secrets-encrypt/config.yaml >"$stage/DEBIAN/conffiles"
-install -m 755 packaging/debian/postinst packaging/debian/postrm "$stage/DEBIAN/"
+install -m 755 scripts/packaging/debian/postinst scripts/packaging/debian/postrm "$stage/DEBIAN/"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 deb=$out/secrets-encrypt_${debversion}_$arch.deb
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null

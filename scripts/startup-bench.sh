@@ -23,8 +23,8 @@ runs=${2:-10}
 
 created=0
 work=$(mktemp -d)
-# shellcheck source=../packaging/loopback-etcd.sh
-. packaging/loopback-etcd.sh
+# shellcheck source=scripts/packaging/loopback-etcd.sh
+. scripts/packaging/loopback-etcd.sh
 cleanup() {
   stop_loopback_etcd
   umount "$prefix" 2>/dev/null || true
