@@ -71,8 +71,11 @@ if [ -x "$etcd_bin" ]; then
     curl -fsS -X POST "$etcd_endpoint/v3/kv/put" \
       -d "{\"key\":\"$(printf %s "$1" | base64 -w0)\",\"value\":\"$(printf %s "$2" | base64 -w0)\"}" >/dev/null
   }
-  put /registry/namespaces/default 'k8s namespace default'
-  for i in $(seq 1 20); do put "/registry/secrets/default/secret-$i" "k8s secret $i written before encryption"; done
+  # objects as kube-apiserver stores them with --storage-media-type=application/json
+  put /registry/namespaces/default '{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"default"}}'
+  for i in $(seq 1 20); do
+    put "/registry/secrets/default/secret-$i" "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"secret-$i\",\"namespace\":\"default\"},\"data\":{\"password\":\"$(printf 'written before encryption %s' "$i" | base64 -w0)\"}}"
+  done
   echo "etcd $etcd_endpoint: 1 namespace, 20 plaintext Secrets under /registry"
   head -c 32 /dev/urandom | base64 >"$root/var/lib/secrets-encrypt/token"
   chmod 600 "$root/var/lib/secrets-encrypt/token"

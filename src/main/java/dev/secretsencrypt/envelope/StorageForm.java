@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * with another secret under the same key name "opens" to garbage with valid padding about once in 256 tries, and
  * rewriting that garbage would destroy the only copy. kube-apiserver fails to decode such a value; so do we.
  */
-final class StorageForm {
+public final class StorageForm {
     private static final byte[] PROTOBUF_MAGIC = {'k', '8', 's', 0};
     // CBOR's self-described tag 55799, which kube-apiserver's CBOR serializer (KEP-4222) writes first
     private static final byte[] CBOR_SELF_DESCRIBED = {(byte) 0xd9, (byte) 0xd9, (byte) 0xf7};
@@ -27,7 +27,7 @@ final class StorageForm {
     private StorageForm() {
     }
 
-    static boolean isStoredObject(byte[] plaintext) {
+    public static boolean isStoredObject(byte[] plaintext) {
         if (Prefixes.startsWith(plaintext, PROTOBUF_MAGIC) || Prefixes.startsWith(plaintext, CBOR_SELF_DESCRIBED)) {
             return true; // a wrong key's first block is random: 3 or 4 magic bytes by chance, on top of valid padding
         }

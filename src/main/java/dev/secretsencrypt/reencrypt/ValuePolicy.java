@@ -3,6 +3,7 @@ package dev.secretsencrypt.reencrypt;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.envelope.StorageForm;
 import dev.secretsencrypt.envelope.UnreadableValue;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -26,6 +27,12 @@ interface ValuePolicy {
             }
             if (!opened.stale() && !rewriteAll) {
                 return new Verdict.Keep();
+            }
+            if (!writer.authenticated() && !StorageForm.isStoredObject(opened.plaintext())) {
+                // sealed under aescbc, bytes that are no stored object could never be trusted again when opened
+                return new Verdict.Unreadable(UnreadableValue.printable(etcdKey), "its plaintext is not a stored "
+                        + "Kubernetes object, so under " + writer.description() + " it could not be told from a value "
+                        + "sealed with another secret; it is left as it is");
             }
             // The plaintext is opaque bytes (protobuf, JSON, whatever the apiserver stored): never parsed.
             byte[] sealed = writer.seal(opened.plaintext(), etcdKey);

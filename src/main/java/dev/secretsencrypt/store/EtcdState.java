@@ -87,7 +87,6 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
         } catch (TokenWrap.NotOpened e) {
             throw notOpened(wrapping);
         }
-        storeTokenCheckIfMissing(wrapping); // the token just proved right: clusters from before the check get one
         return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), "etcd " + stateKey()));
     }
 

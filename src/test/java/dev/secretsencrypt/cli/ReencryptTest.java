@@ -396,6 +396,21 @@ class ReencryptTest {
     }
 
     @Test
+    void aPlaintextThatIsNoStoredObjectIsNeverSealedUnderAescbcWhereItCouldNotBeTrustedAgain() throws Exception {
+        ok(se("enable"));
+        seed(5);
+        String odd = etcdPrefix + "/secrets/odd/not-an-object";
+        byte[] bytes = "written by something that is not kube-apiserver".getBytes(StandardCharsets.UTF_8);
+        kv().put(ByteSequence.from(odd, StandardCharsets.UTF_8), ByteSequence.from(bytes)).get(10, TimeUnit.SECONDS);
+        prepareAndRotate();
+        Cli.Result run = se("reencrypt");
+        assertEquals(1, run.exitCode(), run.all());
+        assertTrue(run.err().contains(odd), run.err());
+        assertArrayEquals(bytes, storedValue(odd), "left as it is");
+        assertEquals(2, se("status").out().lines().filter(l -> l.contains("AES-CBC")).count(), "nothing retired");
+    }
+
+    @Test
     void disableThenReencryptDecryptsEverythingAndEnableEncryptsItAgain() throws Exception {
         ok(se("enable"));
         Map<String, byte[]> plain = seed(50);

@@ -57,6 +57,15 @@ final class KubeApi {
         create("Secret", "secrets", ns, name, encoded(data));
     }
 
+    /** A kubernetes.io/tls Secret, as cert-manager or kubectl create secret tls makes it. */
+    void createTlsSecret(String ns, String name, String certificatePem, String keyPem) {
+        ObjectNode body = object("Secret", name, ns);
+        body.put("type", "kubernetes.io/tls");
+        body.set("data", JSON.valueToTree(encoded(Map.of("tls.crt", certificatePem, "tls.key", keyPem))));
+        ok(call("POST", "/api/v1/namespaces/" + ns + "/secrets", "application/json", body.toString()), 201,
+                "create TLS secret " + ns + "/" + name);
+    }
+
     /** Merge-patches the Secret's data: the keys given take these values, whoever wrote before. */
     void updateSecret(String ns, String name, Map<String, String> data) {
         ObjectNode patch = JSON.createObjectNode();

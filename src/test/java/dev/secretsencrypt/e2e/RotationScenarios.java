@@ -1,10 +1,12 @@
 package dev.secretsencrypt.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.apiserver.LastConfigInfo;
 import dev.secretsencrypt.apiserver.LoadedConfigHash;
+import dev.secretsencrypt.certs.TestPki;
 import dev.secretsencrypt.cli.Main;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -72,6 +75,17 @@ abstract class RotationScenarios {
         ApiServer s = plane.servers().get(0);
         Map<String, Map<String, String>> secrets = createSecrets(20, "s");
         Map<String, Map<String, String>> configMaps = createConfigMaps(3);
+        // certs reads what kube-apiserver stored, decrypted: one TLS Secret about to expire, one healthy
+        Instant now = Instant.now();
+        TestPki.Issued ca = TestPki.ca("CN=e2e-ca", now.minus(Duration.ofDays(10)), now.plus(Duration.ofDays(3650)));
+        TestPki.Issued expiring = TestPki.leaf(ca, "CN=expiring.e2e", now.minus(Duration.ofDays(80)),
+                now.plus(Duration.ofDays(5)), "expiring.e2e");
+        TestPki.Issued healthy = TestPki.leaf(ca, "CN=healthy.e2e", now.minus(Duration.ofDays(1)),
+                now.plus(Duration.ofDays(300)), "healthy.e2e");
+        s.api().createTlsSecret(NS, "expiring-tls", TestPki.pem(expiring.cert()), TestPki.pem(expiring.keys().getPrivate()));
+        s.api().createTlsSecret(NS, "healthy-tls", TestPki.pem(healthy.cert()), TestPki.pem(healthy.keys().getPrivate()));
+        secrets.put("expiring-tls", s.api().secret(NS, "expiring-tls"));
+        secrets.put("healthy-tls", s.api().secret(NS, "healthy-tls"));
         assertEverySecretAndConfigMapUnder(writer(s));
 
         step("prepare", s);
@@ -91,6 +105,15 @@ abstract class RotationScenarios {
         Map<String, Integer> stored = assertEverySecretAndConfigMapUnder(rotatedTo);
         ToolRun verify = tool(s, "verify");
         assertEquals(0, verify.exitCode(), verify.all());
+        ToolRun certs = tool(s, "certs", "--host-root", Files.createDirectories(tmp.resolve("empty-host")).toString());
+        assertEquals(1, certs.exitCode(), certs.all());
+        assertTrue(certs.out().lines().anyMatch(l -> l.startsWith("expiring") && l.contains(NS + "/expiring-tls tls.crt")
+                && l.contains("CN=expiring.e2e")), certs.out());
+        assertTrue(certs.out().lines().anyMatch(l -> l.startsWith("ok") && l.contains(NS + "/healthy-tls tls.crt")),
+                certs.out());
+        assertFalse(certs.all().contains("PRIVATE KEY"), "certs never prints a private key");
+        log("certs over the Secrets kube-apiserver stored: %s", certs.out().lines().filter(l -> l.contains("-tls "))
+                .toList());
         log("%d Secrets and %d ConfigMaps read back identical; every stored Secret and ConfigMap (per namespace: %s) under %s; verify: %s",
                 secrets.size(), configMaps.size(), stored, rotatedTo.description(),
                 verify.out().lines().filter(l -> l.startsWith("Unreadable")).findFirst().orElse(""));
