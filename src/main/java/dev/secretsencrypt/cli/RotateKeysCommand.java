@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.reencrypt.PassListener;
 import dev.secretsencrypt.usecase.RotateKeys;
 import dev.secretsencrypt.usecase.Session;
 import dev.secretsencrypt.usecase.SnapshotPolicy;
@@ -7,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -44,11 +46,23 @@ final class RotateKeysCommand extends StateCommand {
         PrintWriter out = spec.commandLine().getOut();
         RotateKeys.Settings settings = new RotateKeys.Settings(timeout, Duration.ofMillis(pollMillis),
                 Optional.ofNullable(snapshotDir).map(dir -> new SnapshotPolicy(dir, snapshotKeep)));
-        try (ProgressReport progress = ProgressReport.start("reencrypt", 0, System.err)) {
-            return Reply.ok(session.rotateKeys(settings, progress, line -> {
+        // the progress report starts with the pass: a run that stops at a wait prints no "reencrypt: 0 values"
+        AtomicReference<ProgressReport> progress = new AtomicReference<>();
+        PassListener onPass = checkpoint -> {
+            if (progress.get() == null) {
+                progress.set(ProgressReport.start("reencrypt", 0, System.err));
+            }
+            progress.get().progress(checkpoint);
+        };
+        try {
+            return Reply.ok(session.rotateKeys(settings, onPass, line -> {
                 out.println(line);
                 out.flush();
             }).run());
+        } finally {
+            if (progress.get() != null) {
+                progress.get().close();
+            }
         }
     }
 }

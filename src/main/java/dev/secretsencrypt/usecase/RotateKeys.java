@@ -164,12 +164,13 @@ public final class RotateKeys {
                 throw changedUnderUs(now.rotation().stage());
             }
             on = node.serversOn(now, wait.match);
-            for (String server : on.loaded()) {
-                if (!seen.contains(server)) {
-                    say.accept("  " + server + " loaded " + wait.what + " (" + on.loaded().size() + "/"
-                            + on.registered() + ")" + (on.behind().isEmpty() ? ""
-                            : "; still waiting for " + String.join(", ", on.behind())));
-                }
+            List<String> before = seen;
+            List<String> fresh = on.loaded().stream().filter(server -> !before.contains(server)).toList();
+            for (int i = 0; i < fresh.size(); i++) {
+                boolean lastOfPoll = i == fresh.size() - 1;
+                say.accept("  " + fresh.get(i) + " loaded " + wait.what + " (" + (on.loaded().size() - fresh.size() + i + 1)
+                        + "/" + on.registered() + ")" + (!lastOfPoll || on.behind().isEmpty() ? ""
+                        : "; still waiting for " + String.join(", ", on.behind())));
             }
             seen = on.loaded();
             if (on.everyServer()) {
