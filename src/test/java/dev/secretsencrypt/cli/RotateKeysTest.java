@@ -338,6 +338,20 @@ class RotateKeysTest {
         assertNoKeyPrinted();
     }
 
+    @Test
+    void aSnapshotDirOthersCanReadIsRefusedBeforeAnyStep() throws Exception {
+        enabledWithSecrets();
+        Path open = tmp.resolve("open-snapshots");
+        Files.createDirectories(open);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Cli.Result refused = rotateKeys("--timeout", "1s", "--snapshot-dir", open.toString());
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("--snapshot-dir " + open + " is open to others (mode rwxr-xr-x) and a "
+                + "snapshot holds every Secret: run chmod 700 " + open), refused.err());
+        assertEquals("", refused.out());
+        assertEquals("start", stage());
+    }
+
     /**
      * What etcdctl snapshot status checks first: a bbolt file (meta page magic 0xED0CDAED at byte 16, whole pages)
      * followed by the sha256 of those bytes, which etcd appends to every snapshot it streams.
