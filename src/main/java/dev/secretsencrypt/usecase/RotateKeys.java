@@ -73,7 +73,9 @@ public final class RotateKeys {
 
     /** Runs (or continues) one rotation to its end; returns the closing line. A refusal leaves a state to resume from. */
     public String run() throws Exception {
-        snapshots.ifPresent(RetirementSnapshots::requireUsableDir); // before any change, not at the retirement
+        // what would refuse the re-encryption is refused before any change, not after the rotate
+        snapshots.ifPresent(RetirementSnapshots::requireUsableDir);
+        reencryption.requireKubernetesDataPresent();
         boolean began = false;
         while (true) {
             Snapshot s = current();

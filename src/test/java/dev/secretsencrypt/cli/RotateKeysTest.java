@@ -352,6 +352,16 @@ class RotateKeysTest {
         assertEquals("start", stage());
     }
 
+    @Test
+    void aWrongEtcdPrefixIsRefusedBeforePrepareNotAfterRotate() throws Exception {
+        enabledWithSecrets();
+        Cli.Result refused = rotateKeys("--timeout", "1s", "--etcd-prefix", "/not-the-registry");
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("no kube-apiserver data under /not-the-registry"), refused.err());
+        assertEquals("", refused.out());
+        assertEquals("start", stage());
+    }
+
     /**
      * What etcdctl snapshot status checks first: a bbolt file (meta page magic 0xED0CDAED at byte 16, whole pages)
      * followed by the sha256 of those bytes, which etcd appends to every snapshot it streams.

@@ -9,6 +9,8 @@ import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
 import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RotateKeysWaitTest {
     @TempDir
     Path tmp;
-    final String statePrefix = "/rotate-keys-wait-" + UUID.randomUUID() + "/";
+    final String run = UUID.randomUUID().toString();
+    final String statePrefix = "/rotate-keys-wait-" + run + "/";
+    final String etcdPrefix = "/reg-" + run; // kube-apiserver's data, which rotate-keys checks before its first step
 
     /** A clock that moves only when the test moves it. */
     static final class TestClock extends Clock {
@@ -64,7 +68,7 @@ class RotateKeysWaitTest {
         EtcdSettings etcd = new EtcdSettings(EtcdCluster.shared().endpoints(), Optional.empty(), Optional.empty(),
                 Optional.empty(), new EtcdSettings.TokenSource(Optional.empty(), false, Optional.of(token),
                 tmp.resolve(node).resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(5));
-        return Session.open(new NodeSettings(tmp.resolve(node), node, Optional.of(etcd), "/registry"), clock,
+        return Session.open(new NodeSettings(tmp.resolve(node), node, Optional.of(etcd), etcdPrefix), clock,
                 new SecureRandom(), w -> { });
     }
 
@@ -76,6 +80,9 @@ class RotateKeysWaitTest {
 
     @Test
     void theDefaultFiveMinuteWaitEndsOnTheGivenClockAndNamesTheServersThatNeverLoaded() throws Exception {
+        EtcdCluster.shared().client().getKVClient().put(ByteSequence.from(etcdPrefix + "/namespaces/default",
+                StandardCharsets.UTF_8), ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1))
+                .get(10, TimeUnit.SECONDS);
         try (Session a = open("server-a", Clock.systemUTC())) {
             a.node().enable(ProviderType.AESCBC);
         }
