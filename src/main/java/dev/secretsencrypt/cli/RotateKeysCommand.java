@@ -56,6 +56,10 @@ final class RotateKeysCommand extends StateCommand {
         };
         try {
             return Reply.ok(session.rotateKeys(settings, onPass, line -> {
+                ProgressReport finished = progress.getAndSet(null); // the pass is over once a step line follows it
+                if (finished != null) {
+                    finished.close();
+                }
                 out.println(line);
                 out.flush();
             }).run());
