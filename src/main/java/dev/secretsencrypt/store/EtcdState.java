@@ -18,6 +18,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -40,7 +41,7 @@ import java.util.function.Supplier;
  * wrapped with the token), {@code kdf} (salt and parameters, not secret), {@code nodes/<name>} (each server's
  * {@code <stage>-<hash>}). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
  */
-public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry {
+public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry, DatastoreSnapshots {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Client client;
@@ -365,6 +366,24 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     public void saveRunRecord(byte[] json) {
         awaitRetrying(() -> kv.put(bytes(prefix + "reencrypt/run"), ByteSequence.from(json)),
                 "save the re-encryption checkpoint");
+    }
+
+    @Override
+    public long saveSnapshot(OutputStream out, Duration within) {
+        CompletableFuture<Long> saving = client.getMaintenanceClient().snapshot(out);
+        try {
+            return saving.get(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            saving.cancel(true);
+            throw new StateUnavailable("cannot save an etcd snapshot: etcd at " + endpoints + " did not send it within "
+                    + within.toMinutes() + " min; check etcd's health and its database size", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new StateUnavailable("cannot save an etcd snapshot from " + endpoints + ": " + cause.getMessage(), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StateUnavailable("interrupted while saving an etcd snapshot");
+        }
     }
 
     /** For tests and diagnostics: every raw key and value under the prefix, exactly as etcd holds them. */

@@ -222,6 +222,14 @@ public final class Reencryption {
      * Every kube-apiserver stores its namespaces: none under the prefix means a wrong --etcd-prefix or --endpoints, and
      * a scan of nothing must never conclude that every old key is unused.
      */
+    /**
+     * rotate-keys asks before its first step: a wrong --etcd-prefix or --endpoints is refused before prepare, not after
+     * rotate. The renewal is watched later, by reencrypt itself.
+     */
+    void requireKubernetesDataPresent() {
+        requireKubernetesData(Renewal.BY_TIME);
+    }
+
     /** How a live prefix is told from a copy: by the leases' renew times, or by watching one of them renewed. */
     private enum Renewal { BY_TIME, OBSERVED }
 

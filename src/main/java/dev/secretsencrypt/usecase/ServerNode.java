@@ -226,19 +226,31 @@ public final class ServerNode {
 
     /** Which servers have not loaded the current config, in a sentence; empty when every registered one has. */
     Optional<String> serversBehind(Snapshot current, ReportMatch match) {
-        String hash = current.configHash();
-        Stage stage = current.rotation().stage();
-        List<NodeReport> reports = state.reports();
-        List<String> behind = reports.stream().filter(r -> !r.loaded(stage, hash, match))
-                .map(r -> r.readable() ? r.node() : r.node() + " (its report does not parse)").toList();
-        if (reports.isEmpty()) {
+        ServersOnConfig on = serversOn(current, match);
+        if (on.noneRegistered()) {
             return Optional.of("no server has reported its hash yet. Run sync on every server");
         }
-        if (behind.isEmpty()) {
+        if (on.everyServer()) {
             return Optional.empty();
         }
         return Optional.of("not every server loaded the current config. Restart kube-apiserver on "
-                + String.join(", ", behind) + " (run sync there first)");
+                + String.join(", ", on.behind()) + " (run sync there first)");
+    }
+
+    /** Every registered server (one that reported), split by whether its report is of the current config. */
+    ServersOnConfig serversOn(Snapshot current, ReportMatch match) {
+        String hash = current.configHash();
+        Stage stage = current.rotation().stage();
+        List<String> loaded = new ArrayList<>();
+        List<String> behind = new ArrayList<>();
+        for (NodeReport r : state.reports()) {
+            if (r.loaded(stage, hash, match)) {
+                loaded.add(r.node());
+            } else {
+                behind.add(r.readable() ? r.node() : r.node() + " (its report does not parse)");
+            }
+        }
+        return new ServersOnConfig(loaded, behind);
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {

@@ -76,6 +76,22 @@ public final class Session implements AutoCloseable {
                 settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, warnings, clock);
     }
 
+    /** rotate-keys: the same prepare, rotate and reencrypt as the single commands, chained, with bounded waits. */
+    public RotateKeys rotateKeys(RotateKeys.Settings settings, PassListener progress, Consumer<String> say) {
+        return rotateKeys(settings, progress, say, d -> Thread.sleep(d.toMillis()));
+    }
+
+    /** As above, waiting with {@code sleeper}: a test's sleeper moves its clock, so a five-minute wait takes none. */
+    RotateKeys rotateKeys(RotateKeys.Settings settings, PassListener progress, Consumer<String> say,
+                          RotateKeys.Sleeper sleeper) {
+        EtcdState datastore = etcd.orElseThrow(() -> new CommandRefused("rotate-keys waits for every server of a "
+                + "cluster and re-encrypts the values stored in etcd: run it with --endpoints set to the etcd that "
+                + "kube-apiserver uses"));
+        Optional<RetirementSnapshots> snapshots = settings.snapshots().map(p -> new RetirementSnapshots(p, datastore));
+        return new RotateKeys(node, datastore, reencryption(List.of(), progress), snapshots, settings, clock, sleeper,
+                say);
+    }
+
     /** nodes and nodes forget: the servers of the cluster; refused in single-server mode, where there is one. */
     public Servers servers() {
         EtcdState registry = etcd.orElseThrow(() -> new CommandRefused("nodes lists the servers of a cluster, whose "

@@ -1,0 +1,124 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.testing.EtcdCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** rotate-keys stopped (SIGTERM, as Ctrl-C) during its re-encryption pass: run again, it resumes the pass. */
+class RotateKeysInterruptedTest {
+    static final int SECRETS = 20_000;
+
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+    final EtcdCluster etcd = EtcdCluster.shared();
+    final String run = UUID.randomUUID().toString();
+    final String etcdPrefix = "/reg-" + run;
+    final String statePrefix = "/se-" + run + "/";
+
+    List<String> args(String... command) {
+        List<String> all = new ArrayList<>(List.of(command));
+        all.addAll(List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
+                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix,
+                "--etcd-prefix", etcdPrefix));
+        return all;
+    }
+
+    Cli.Result se(String... command) {
+        return cli.run(args(command).toArray(String[]::new));
+    }
+
+    long checkpointDone(KV kv) throws Exception {
+        List<KeyValue> got = kv.get(ByteSequence.from(statePrefix + "reencrypt/run", StandardCharsets.UTF_8))
+                .get(10, TimeUnit.SECONDS).getKvs();
+        return got.isEmpty() ? 0 : new ObjectMapper().readTree(got.get(0).getValue().getBytes())
+                .path("checkpoint").path("done").asLong();
+    }
+
+    @Test
+    void rotateKeysStoppedDuringTheReencryptionResumesThePassWhenRunAgain() throws Exception {
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
+        KV kv = etcd.client().getKVClient();
+        kv.put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        assertEquals(0, se("enable").exitCode());
+        Envelope old = ProviderChain.of(ConfigFiles.read(tmp.resolve("node-1").resolve("encryption-config.json"))
+                .secretsRule().orElseThrow().providers()).writer();
+        List<Op> batch = new ArrayList<>();
+        for (int i = 0; i < SECRETS; i++) {
+            byte[] k = String.format("%s/secrets/ns/s-%05d", etcdPrefix, i).getBytes(StandardCharsets.UTF_8);
+            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(("k8s\0secret " + i)
+                    .getBytes(StandardCharsets.ISO_8859_1), k)), PutOption.DEFAULT));
+            if (batch.size() == 100) {
+                kv.txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                batch.clear();
+            }
+        }
+        // the one server "restarts" every 200 ms, as an operator following rotate-keys' prompts would
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService server = Executors.newSingleThreadExecutor();
+        Cli own = new Cli();
+        server.submit(() -> {
+            while (!stop.get()) {
+                Thread.sleep(200);
+                own.run(args("sync").toArray(String[]::new));
+            }
+            return null;
+        });
+        try {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
+            command.addAll(args("rotate-keys", "--timeout", "60s", "--poll-interval-ms", "100"));
+            Process child = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(tmp.resolve("child.log").toFile()).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            long doneAtStop = 0;
+            while (System.nanoTime() < deadline && child.isAlive() && doneAtStop == 0) {
+                doneAtStop = checkpointDone(kv);
+                Thread.sleep(5);
+            }
+            child.destroy(); // SIGTERM, as Ctrl-C's SIGINT
+            assertTrue(child.waitFor(20, TimeUnit.SECONDS));
+            String first = Files.readString(tmp.resolve("child.log"));
+            assertTrue(doneAtStop > 0 && doneAtStop < SECRETS, "stopped midway, at " + doneAtStop + ": " + first);
+            assertTrue(first.contains("step 2/4 rotate") && !first.contains("step 3/4"), first);
+            assertTrue(se("status").out().contains("Current Rotation Stage: reencrypt_active"));
+
+            Cli.Result resumed = se("rotate-keys", "--timeout", "60s", "--poll-interval-ms", "100");
+            assertEquals(0, resumed.exitCode(), resumed.all());
+            String out = resumed.out();
+            assertTrue(out.startsWith("continuing the rotation from stage reencrypt_active\n"
+                    + "step 3/4 reencrypt: resumed from its checkpoint"), out);
+            assertTrue(out.contains("retired aescbc/aescbckey"), out);
+            assertTrue(out.contains("rotate-keys done: every server loaded the final config"), out);
+            System.out.println("first run (stopped during the pass):\n" + first + "\nsecond run:\n" + out);
+        } finally {
+            stop.set(true);
+            server.shutdown();
+            assertTrue(server.awaitTermination(60, TimeUnit.SECONDS));
+        }
+        assertEquals(0, se("verify").exitCode());
+    }
+}
