@@ -11,7 +11,7 @@ import java.util.function.Function;
  * party named {@code cluster}, so a lone server that disagrees with the state is still a mismatch. While a
  * re-encryption runs the file does not change, so there the hash alone counts (a server synced at rotate is current).
  */
-public record ServerHashes(String expected, List<NodeReport> reports, ReportMatch match) {
+public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, ReportMatch match) {
     public static final String CLUSTER = "cluster";
     private static final Set<Stage> FILE_UNCHANGED = EnumSet.of(Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
 
@@ -20,24 +20,27 @@ public record ServerHashes(String expected, List<NodeReport> reports, ReportMatc
     }
 
     public static ServerHashes of(Stage stage, String configHash, List<NodeReport> reports) {
-        return FILE_UNCHANGED.contains(stage) ? new ServerHashes(configHash, reports, ReportMatch.CONFIG)
-                : new ServerHashes(stage.text() + "-" + configHash, reports, ReportMatch.CONFIG_AND_STAGE);
+        return new ServerHashes(stage, configHash, reports, FILE_UNCHANGED.contains(stage) ? ReportMatch.CONFIG
+                : ReportMatch.CONFIG_AND_STAGE);
     }
 
     /** Single-server mode before any state is stored: the file on disk is the only party. */
     public static ServerHashes ofFileOnly(List<NodeReport> reports) {
-        return new ServerHashes(reports.isEmpty() ? "" : reports.get(0).value(), reports, ReportMatch.CONFIG_AND_STAGE);
+        return reports.stream().findFirst().filter(NodeReport::readable)
+                .map(f -> new ServerHashes(f.stage().get(), f.hash(), reports, ReportMatch.CONFIG_AND_STAGE))
+                .orElseGet(() -> new ServerHashes(Stage.START, "", reports, ReportMatch.CONFIG_AND_STAGE));
     }
 
     public boolean allMatch() {
         return mismatch().isEmpty();
     }
 
-    /** Whether this server has not loaded the current config (its line in status says it needs a restart). */
+    /** Whether this server has not loaded the current config: the one rule, {@link NodeReport#loaded}. */
     public boolean behind(NodeReport report) {
-        return !report.readable() || !compared().apply(report).equals(expected);
+        return !report.loaded(stage, hash, match);
     }
 
+    /** What two servers are compared on, to name the first two that disagree with each other. */
     private Function<NodeReport, String> compared() {
         return match == ReportMatch.CONFIG ? NodeReport::hash : NodeReport::value;
     }
@@ -62,7 +65,7 @@ public record ServerHashes(String expected, List<NodeReport> reports, ReportMatc
                 return Optional.of(between(first.node(), r.node()));
             }
         }
-        return compared().apply(first).equals(expected) ? Optional.empty() : Optional.of(between(CLUSTER, first.node()));
+        return behind(first) ? Optional.of(between(CLUSTER, first.node())) : Optional.empty();
     }
 
     private static String between(String a, String b) {
