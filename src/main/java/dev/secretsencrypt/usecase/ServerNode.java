@@ -71,14 +71,14 @@ public final class ServerNode {
         this.clock = clock;
     }
 
-    /** Refused when this data dir belongs to another cluster than the one these endpoints lead to. */
-    private void requireOurCluster() {
-        cluster.ifPresent(c -> membership.requireSameCluster(c.registry().clusterId(), c.endpoints()));
-    }
-
-    /** Once enable or sync ran in cluster mode, the data dir records the cluster it belongs to. */
-    private void recordMembership() {
-        cluster.ifPresent(c -> membership.join(c.joined()));
+    /**
+     * In cluster mode, the cluster these endpoints lead to (its id read once), which the data dir records once enable
+     * or sync succeeded; refused when the data dir belongs to another cluster.
+     */
+    private Optional<Membership.Joined> ourCluster() {
+        Optional<Membership.Joined> joined = cluster.map(ClusterLink::joined);
+        joined.ifPresent(j -> membership.requireSameCluster(j.clusterId(), j.endpoints()));
+        return joined;
     }
 
     /**
@@ -103,10 +103,10 @@ public final class ServerNode {
 
     /** Adopts this node's existing, valid encryption-config.json when nothing is stored yet. */
     public String enable(ProviderType type) {
-        requireOurCluster();
+        Optional<Membership.Joined> joined = ourCluster();
         Optional<Snapshot> current = state.read().or(this::adoptNodeFile);
         String done = apply(current, s -> rules.enable(s, type, retiredNames(current)));
-        recordMembership();
+        joined.ifPresent(membership::join);
         return done;
     }
 
@@ -142,7 +142,7 @@ public final class ServerNode {
      */
     public String sync(boolean force) {
         Snapshot current = state.read().orElseThrow(() -> noRotationState(state));
-        requireOurCluster();
+        Optional<Membership.Joined> joined = ourCluster();
         String instanceId = membership.instanceId();
         cluster.ifPresent(c -> requireOneMachinePerName(c, instanceId));
         boolean written = writeNodeFile(current, force);
@@ -167,7 +167,7 @@ public final class ServerNode {
         }
         cluster.ifPresent(c -> c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId,
                 clock.instant(), "file")));
-        recordMembership();
+        joined.ifPresent(membership::join);
         return file + "; reported " + nodeName + " " + report.value();
     }
 
