@@ -4,7 +4,6 @@ import dev.secretsencrypt.reencrypt.Checkpoint;
 import dev.secretsencrypt.reencrypt.PassListener;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;

@@ -5,7 +5,6 @@ import io.etcd.jetcd.common.exception.EtcdException;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 
 /** Sorts etcd failures into those worth retrying, those that need a smaller request, and the rest. */
 final class EtcdErrors {
