@@ -10,6 +10,7 @@ import dev.secretsencrypt.certs.Location;
 import dev.secretsencrypt.certs.NextStep;
 import dev.secretsencrypt.certs.PkiFiles;
 import dev.secretsencrypt.usecase.ClusterCertificates;
+import dev.secretsencrypt.usecase.NodeSettings;
 import dev.secretsencrypt.usecase.Session;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -88,8 +89,11 @@ final class CertsCommand implements Callable<Integer> {
                 new Inspection(now, warn, files.authorities()).inspect(files.sources()));
         List<String> warnings = new ArrayList<>(files.warnings());
         ClusterCertificates.Read cluster = null;
-        try (Session session = Session.open(options.settings(), clock, new SecureRandom(), spec.commandLine().getErr()::println)) {
-            cluster = session.clusterCertificates().map(ClusterCertificates::read).orElse(null);
+        NodeSettings settings = options.settings();
+        if (settings.etcd().isPresent()) { // without the datastore certs reads files only: no data dir to open
+            try (Session session = Session.open(settings, clock, new SecureRandom(), spec.commandLine().getErr()::println)) {
+                cluster = session.clusterCertificates().map(ClusterCertificates::read).orElse(null);
+            }
         }
         if (cluster != null) {
             // a Secret's chain is judged by its own ca.crt only: a file CA on this server says nothing about it
