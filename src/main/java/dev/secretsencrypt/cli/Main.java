@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 + "node of a highly available control plane.", "",
                 "Rotation: prepare -> (restart every apiserver) -> rotate -> (restart) -> reencrypt."},
         subcommands = {StatusCommand.class, EnableCommand.class, DisableCommand.class, PrepareCommand.class,
-                RotateCommand.class, ReencryptCommand.class, RotateKeysCommand.class, SyncCommand.class, VerifyCommand.class, NodesCommand.class,
+                RotateCommand.class, ReencryptCommand.class, RotateKeysCommand.class, SyncCommand.class, AgentCommand.class, VerifyCommand.class, NodesCommand.class,
                 CertsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:refused or failed (the message says what to do next)", "2:usage error"})

@@ -2,6 +2,7 @@ package dev.secretsencrypt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.secretsencrypt.store.ServerRegistry;
 import dev.secretsencrypt.usecase.Servers;
 import dev.secretsencrypt.usecase.Session;
 import java.time.Duration;
@@ -29,8 +30,9 @@ final class NodesCommand extends StateCommand {
         }
         Columns table = new Columns().row("Name", "Report", "Source", "Age", "Loaded").row("----", "------", "------",
                 "---", "------");
-        servers.forEach(s -> table.row(s.name(), s.report(), s.source().orElse("-"), s.age().map(NodesCommand::age)
-                .orElse("-"), s.mustReload() ? "needs restart" : "yes"));
+        servers.forEach(s -> table.row(s.name(), s.report(), s.source().map(ServerRegistry.Source::text).orElse("-"),
+                s.age().map(NodesCommand::age).orElse("-"), s.stale() ? "stale: agent gone" : s.mustReload()
+                        ? "needs restart" : "yes"));
         return Reply.ok(table.render().stripTrailing());
     }
 
@@ -38,7 +40,8 @@ final class NodesCommand extends StateCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", s.name());
         m.put("report", s.report());
-        m.put("source", s.source().orElse(null));
+        m.put("source", s.source().map(ServerRegistry.Source::text).orElse(null));
+        m.put("stale", s.stale());
         m.put("ageseconds", s.age().map(Duration::toSeconds).orElse(null));
         m.put("mustreload", s.mustReload());
         return m;

@@ -50,13 +50,9 @@ final class StatusCommand extends StateCommand {
         }
         if (v.clusterMode() && !v.nodes().isEmpty()) {
             Columns nodes = new Columns();
-            v.nodes().forEach(n -> {
-                if (v.hashes().behind(n)) {
-                    nodes.row(n.node(), n.value(), "needs restart");
-                } else {
-                    nodes.row(n.node(), n.value());
-                }
-            });
+            v.nodes().forEach(n -> nodes.row(n.node(), n.value(), v.reportSource(n.node())
+                    .map(src -> "from " + src.text()).orElse(""), n.stale() ? "stale: agent gone"
+                    : v.hashes().behind(n) ? "needs restart" : ""));
             out.append('\n').append(nodes.render());
         }
         v.localFile().ifPresent(note -> out.append("\nThis server: ").append(note).append('\n'));
@@ -107,7 +103,7 @@ final class StatusCommand extends StateCommand {
         out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
         v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),
                 "status", r.status().text(), "done", r.checkpoint().done(), "total", r.checkpoint().total())));
-        List<Map<String, String>> nodes = v.nodes().stream().map(StatusCommand::node).toList();
+        List<Map<String, Object>> nodes = v.nodes().stream().map(n -> node(n, v)).toList();
         out.put("nodes", nodes);
         return write(out);
     }
@@ -120,11 +116,13 @@ final class StatusCommand extends StateCommand {
         }
     }
 
-    private static Map<String, String> node(NodeReport n) {
-        Map<String, String> m = new LinkedHashMap<>();
+    private static Map<String, Object> node(NodeReport n, StatusView.Configured v) {
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", n.node());
         m.put("stage", n.stage().map(Stage::text).orElse(NodeReport.UNREADABLE));
         m.put("hash", n.hash());
+        v.reportSource(n.node()).ifPresent(src -> m.put("source", src.text()));
+        m.put("stale", n.stale());
         return m;
     }
 }

@@ -58,6 +58,9 @@ public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, R
                 return Optional.of("the report of " + r.node() + " does not parse (damaged, or written by another "
                         + "version): run sync on " + r.node());
             }
+            if (r.stale()) {
+                return Optional.of("the report of " + r.node() + " is stale: " + NodeReport.STALE_WHY);
+            }
         }
         NodeReport first = reports.get(0);
         for (NodeReport r : reports) {

@@ -3,6 +3,7 @@ package dev.secretsencrypt.store;
 import dev.secretsencrypt.failure.AlreadyRunning;
 import dev.secretsencrypt.failure.ChangedConcurrently;
 import dev.secretsencrypt.failure.StateUnavailable;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.rotation.NodeReport;
 import io.etcd.jetcd.ByteSequence;
@@ -25,9 +26,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -39,7 +42,8 @@ import java.util.function.Supplier;
 /**
  * The cluster's truth in etcd under {@code <prefix>} ({@code /secrets-encrypt/}): {@code state} (the snapshot,
  * wrapped with the token), {@code kdf} (salt and parameters, not secret), {@code nodes/<name>} (each server's
- * {@code <stage>-<hash>}). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
+ * {@code <stage>-<hash>}), {@code node-info/<name>} (who reported, when, from what) and {@code alive/<name>} (on the
+ * lease of that server's agent, while it runs). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
  */
 public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry, DatastoreSnapshots {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,8 +70,9 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     record KdfRecord(String kdf, int iterations, String salt) {
     }
 
-    /** A server record as stored: plain JSON text, no key material. */
-    record StoredRecord(String instanceId, String reportedAt, String source) {
+    /** A server record as stored: plain JSON text, no key material; {@code agent} absent in a sync's record. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record StoredRecord(String instanceId, String reportedAt, String source, Boolean agent) {
     }
 
     private String stateKey() {
@@ -154,14 +159,42 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     @Override
     public List<NodeReport> reports() {
         String nodes = prefix + "nodes/";
-        GetResponse got = awaitRetrying(() -> kv.get(bytes(nodes), GetOption.builder().isPrefix(true).build()),
-                "read node reports");
+        String alive = prefix + "alive/";
+        GetOption all = GetOption.builder().isPrefix(true).build();
+        // one read, so a report and the lease that keeps it alive are seen at the same revision
+        TxnResponse got = awaitRetrying(() -> kv.txn().Then(Op.get(bytes(nodes), all), Op.get(bytes(prefix + "node-info/"),
+                all), Op.get(bytes(alive), all)).commit(), "read node reports");
+        Map<String, ServerRecord> records = parseRecords(got.getGetResponses().get(1));
+        Set<String> kept = new HashSet<>();
+        got.getGetResponses().get(2).getKvs().forEach(k -> kept.add(k.getKey().toString(StandardCharsets.UTF_8)
+                .substring(alive.length())));
         List<NodeReport> out = new ArrayList<>();
-        for (KeyValue kvp : got.getKvs()) {
+        for (KeyValue kvp : got.getGetResponses().get(0).getKvs()) {
             String node = kvp.getKey().toString(StandardCharsets.UTF_8).substring(nodes.length());
-            out.add(NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8)));
+            NodeReport report = NodeReport.parse(node, kvp.getValue().toString(StandardCharsets.UTF_8));
+            boolean byAgent = Optional.ofNullable(records.get(node)).filter(r -> r.reporter() == Reporter.AGENT).isPresent();
+            out.add(byAgent && !kept.contains(node) ? report.asStale() : report);
         }
         return out;
+    }
+
+    /** One leader among the agents of this cluster. */
+    public Leadership leadership() {
+        return new EtcdLeadership(client, prefix);
+    }
+
+    /** Hears each change of the rotation state. */
+    public StateWatch stateWatch() {
+        return new EtcdStateWatch(client, stateKey());
+    }
+
+    @Override
+    public Ownership keepReportsAlive(String node, Duration ttl) {
+        Lease leases = client.getLeaseClient();
+        long lease = await(leases.grant(ttl.toSeconds()), "grant the report lease of " + node).getID();
+        awaitRetrying(() -> kv.put(bytes(prefix + "alive/" + node), bytes(node),
+                PutOption.builder().withLeaseId(lease).build()), "keep the report of " + node + " alive");
+        return new LeaseOwnership(leases, lease, ttl);
     }
 
     @Override
@@ -184,15 +217,20 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
 
     @Override
     public Map<String, ServerRecord> records() {
+        return parseRecords(awaitRetrying(() -> kv.get(bytes(prefix + "node-info/"),
+                GetOption.builder().isPrefix(true).build()), "read the server records"));
+    }
+
+    private Map<String, ServerRecord> parseRecords(GetResponse got) {
         String infos = prefix + "node-info/";
-        GetResponse got = awaitRetrying(() -> kv.get(bytes(infos), GetOption.builder().isPrefix(true).build()),
-                "read the server records");
         Map<String, ServerRecord> out = new TreeMap<>();
         for (KeyValue kvp : got.getKvs()) {
             try {
                 StoredRecord r = JSON.readValue(kvp.getValue().getBytes(), StoredRecord.class);
+                Source source = "apiserver".equals(r.source()) ? Source.APISERVER : Source.FILE;
                 out.put(kvp.getKey().toString(StandardCharsets.UTF_8).substring(infos.length()),
-                        new ServerRecord(r.instanceId(), Instant.parse(r.reportedAt()), r.source()));
+                        new ServerRecord(r.instanceId(), Instant.parse(r.reportedAt()), source,
+                                Boolean.TRUE.equals(r.agent()) ? Reporter.AGENT : Reporter.SYNC));
             } catch (IOException | RuntimeException damaged) {
                 // a damaged record only loses the instance check and the age: the report itself still counts
             }
@@ -202,7 +240,8 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
 
     @Override
     public void record(String node, ServerRecord record) {
-        StoredRecord stored = new StoredRecord(record.instanceId(), record.reportedAt().toString(), record.source());
+        StoredRecord stored = new StoredRecord(record.instanceId(), record.reportedAt().toString(),
+                record.source().text(), record.reporter() == Reporter.AGENT ? Boolean.TRUE : null);
         awaitRetrying(() -> kv.put(bytes(prefix + "node-info/" + node), ByteSequence.from(json(stored))),
                 "write this server's record");
     }
@@ -211,6 +250,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     public boolean forget(String node) {
         long deleted = await(kv.delete(bytes(prefix + "nodes/" + node)), "remove the report of " + node).getDeleted();
         deleted += await(kv.delete(bytes(prefix + "node-info/" + node)), "remove the record of " + node).getDeleted();
+        await(kv.delete(bytes(prefix + "alive/" + node)), "remove the lease key of " + node);
         return deleted > 0;
     }
 

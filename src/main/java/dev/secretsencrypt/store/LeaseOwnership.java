@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * confirmed for long enough that the lease may have expired and another node may have taken over.
  */
 final class LeaseOwnership implements Ownership {
-    // Renewals stop counting this long before the TTL ends: a successor may claim only after the TTL.
+    // Renewals stop counting this long before the TTL ends (a successor may claim only after the TTL): 5 s, or a
+    // quarter of a short TTL, which would otherwise be lost before its first renewal
     private static final Duration MARGIN = Duration.ofSeconds(5);
     private static final long REOPEN_DELAY_MILLIS = 500;
 
@@ -31,7 +32,8 @@ final class LeaseOwnership implements Ownership {
     LeaseOwnership(Lease leases, long lease, Duration ttl) {
         this.leases = leases;
         this.lease = lease;
-        this.confirmFor = ttl.minus(MARGIN).toNanos();
+        Duration margin = ttl.dividedBy(4).compareTo(MARGIN) < 0 ? ttl.dividedBy(4) : MARGIN;
+        this.confirmFor = ttl.minus(margin).toNanos();
         open();
     }
 

@@ -1,6 +1,8 @@
 package dev.secretsencrypt.store;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -19,7 +21,25 @@ public interface ServerRegistry {
     /** Removes a server's report and record; false when there was none. */
     boolean forget(String node);
 
-    /** Which machine reported (the data dir's instance id), when, and from what (its file, or its apiserver). */
-    record ServerRecord(String instanceId, Instant reportedAt, String source) {
+    /**
+     * Keeps {@code node}'s agent reports alive for as long as the returned handle is open and renewed: once its lease
+     * lapses (the agent stopped, or lost etcd for {@code ttl}), its report reads as stale and never as loaded.
+     */
+    Ownership keepReportsAlive(String node, Duration ttl);
+
+    /** What a report says was loaded: the file as written, or what the server's kube-apiserver itself says. */
+    enum Source {
+        FILE, APISERVER;
+
+        public String text() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Who wrote the report: a one-off sync (stays until the next), or an agent (stale once its lease lapses). */
+    enum Reporter { SYNC, AGENT }
+
+    /** Which machine reported (the data dir's instance id), when, from what, and by whom. */
+    record ServerRecord(String instanceId, Instant reportedAt, Source source, Reporter reporter) {
     }
 }

@@ -108,8 +108,8 @@ public final class Reencryption {
         if (later) {
             Snapshot requested = replace(current, next);
             store.saveRunRecord(run.toJson());
-            return "re-encryption requested at revision " + requested.revision() + "; run reencrypt on any server "
-                    + "carry it out";
+            return "re-encryption requested at revision " + requested.revision() + ": the leading agent carries it "
+                    + "out, or run reencrypt on any server";
         }
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
             // CAS against what the checks and the targets were computed from: a change since then refuses the run

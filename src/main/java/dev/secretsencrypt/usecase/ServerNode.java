@@ -28,10 +28,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -166,9 +168,56 @@ public final class ServerNode {
                     + "refused until this server reports: run sync again once etcd takes writes";
         }
         cluster.ifPresent(c -> c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId,
-                clock.instant(), "file")));
+                clock.instant(), ServerRegistry.Source.FILE, ServerRegistry.Reporter.SYNC)));
         joined.ifPresent(membership::join);
         return file + "; reported " + nodeName + " " + report.value();
+    }
+
+    /** Where the state lives, for messages: the data dir, or etcd's endpoints and prefix. */
+    public String describeState() {
+        return state.describe();
+    }
+
+    /** The stored rotation state; refused where there is none. */
+    public Snapshot current() {
+        return state.read().orElseThrow(() -> noRotationState(state));
+    }
+
+    /** This node's file as the agent left it: the state it follows, whether it was just written, its digest and mtime. */
+    public record NodeFile(Snapshot state, boolean written, String sha256Hex, Instant writtenAt) {
+    }
+
+    /**
+     * The agent's half of sync: writes this node's file from the state when it differs, and reports nothing (what the
+     * apiserver loaded is asked separately). Refused, as sync is, when the file holds a key the cluster lacks.
+     */
+    public NodeFile keepFileCurrent() {
+        Snapshot current = state.read().orElseThrow(() -> noRotationState(state));
+        ourCluster();
+        boolean written = writeNodeFile(current, false);
+        try {
+            return new NodeFile(current, written, ConfigFiles.sha256Hex(readNodeFile()),
+                    Files.getLastModifiedTime(configFile).toInstant());
+        } catch (IOException e) {
+            throw new StateUnavailable("cannot read " + configFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The agent's report: this server loaded the config of digest {@code loadedSha256} while the state was {@code at},
+     * as its {@code source} says. Its agent's lease keeps it alive; once that lapses it reads as stale, never loaded.
+     */
+    public String reportByAgent(Snapshot at, String loadedSha256, ServerRegistry.Source source) {
+        ClusterLink c = cluster.orElseThrow(() -> new CommandRefused("the agent reports to a cluster: set endpoints"));
+        Optional<Membership.Joined> joined = ourCluster();
+        String instanceId = membership.instanceId();
+        requireOneMachinePerName(c, instanceId);
+        NodeReport report = new NodeReport(nodeName, at.rotation().stage(), loadedSha256);
+        state.report(report);
+        c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId, clock.instant(), source,
+                ServerRegistry.Reporter.AGENT));
+        joined.ifPresent(membership::join);
+        return report.value();
     }
 
     public StatusView status() {
@@ -193,7 +242,8 @@ public final class ServerNode {
         boolean runGone = run.filter(r -> r.status() == RunRecord.Status.RUNNING && s.stage() == Stage.REENCRYPT_ACTIVE)
                 .isPresent() && runs.flatMap(ReencryptionStore::owner).isEmpty();
         return new StatusView.Configured(keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
-                runGone, retired, state.describe(), configFile, localFileNote(stored));
+                runGone, retired, state.describe(), configFile, localFileNote(stored),
+                cluster.map(c -> c.registry().records()).orElse(Map.of()));
     }
 
     /** In cluster mode: whether this server's file is the cluster's config byte for byte. */
@@ -247,7 +297,8 @@ public final class ServerNode {
             if (r.loaded(stage, hash, match)) {
                 loaded.add(r.node());
             } else {
-                behind.add(r.readable() ? r.node() : r.node() + " (its report does not parse)");
+                behind.add(!r.readable() ? r.node() + " (its report does not parse)"
+                        : r.stale() ? r.node() + " (its report is stale: its agent stopped renewing it)" : r.node());
             }
         }
         return new ServersOnConfig(loaded, behind);

@@ -28,7 +28,8 @@ public final class Servers {
     }
 
     /** One server: its report, where the report came from, how old it is, and whether it must reload the file. */
-    public record Server(String name, String report, Optional<String> source, Optional<Duration> age, boolean mustReload) {
+    public record Server(String name, String report, Optional<ServerRegistry.Source> source, Optional<Duration> age,
+                         boolean stale, boolean mustReload) {
     }
 
     public List<Server> list() {
@@ -40,7 +41,7 @@ public final class Servers {
         for (NodeReport r : reports) {
             Optional<ServerRegistry.ServerRecord> record = Optional.ofNullable(records.get(r.node()));
             out.add(new Server(r.node(), r.value(), record.map(ServerRegistry.ServerRecord::source),
-                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), hashes.behind(r)));
+                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), r.stale(), hashes.behind(r)));
         }
         return out;
     }

@@ -11,13 +11,19 @@ import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
 import dev.secretsencrypt.store.Membership;
 import dev.secretsencrypt.store.EtcdState;
+import dev.secretsencrypt.store.Leadership;
 import dev.secretsencrypt.store.LocalState;
+import dev.secretsencrypt.store.Ownership;
+import dev.secretsencrypt.store.ReencryptionStore;
+import dev.secretsencrypt.store.StateWatch;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The composition root: one command's (or the agent's) session on this server. It checks the data dir, opens the
@@ -90,6 +96,20 @@ public final class Session implements AutoCloseable {
         Optional<RetirementSnapshots> snapshots = settings.snapshots().map(p -> new RetirementSnapshots(p, datastore));
         return new RotateKeys(node, datastore, reencryption(List.of(), progress), snapshots, settings, clock, sleeper,
                 say);
+    }
+
+    /** The agent's store capabilities: refused in single-server mode, where there is no cluster to lead or report to. */
+    public AgentLinks agentLinks() {
+        EtcdState store = etcd.orElseThrow(() -> new CommandRefused("the agent keeps the servers of a cluster in step "
+                + "through etcd: set endpoints in the node configuration file (or --endpoints) to the etcd that "
+                + "kube-apiserver uses"));
+        return new AgentLinks(store.leadership(), store.stateWatch(), ttl -> store.keepReportsAlive(settings.nodeName(),
+                ttl), store);
+    }
+
+    /** What the agent needs from etcd beyond the use cases: leadership, a watch, its report lease, the stored runs. */
+    public record AgentLinks(Leadership leadership, StateWatch watch, Function<Duration, Ownership> keepReportsAlive,
+                             ReencryptionStore runs) {
     }
 
     /** nodes and nodes forget: the servers of the cluster; refused in single-server mode, where there is one. */

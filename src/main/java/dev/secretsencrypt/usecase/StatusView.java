@@ -3,8 +3,10 @@ package dev.secretsencrypt.usecase;
 import dev.secretsencrypt.rotation.NodeReport;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
+import dev.secretsencrypt.store.ServerRegistry;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** What `status` shows, before formatting: no key secret is in here. */
@@ -16,12 +18,21 @@ public sealed interface StatusView {
     /**
      * {@code source} says where the state was read (the data dir, or etcd's endpoints and prefix); {@code runGone} is
      * true when a run is recorded as running but its owner's lease lapsed; {@code localFile} says when this server's
-     * file is not the cluster's config (hand-edited, or not synced yet).
+     * file is not the cluster's config (hand-edited, or not synced yet); {@code records} say where each report came from.
      */
     record Configured(boolean enabled, Stage stage, ServerHashes hashes, List<KeyRow> keys, List<NodeReport> nodes,
                       boolean clusterMode, Optional<RunRecord> reencryption, boolean runGone, List<KeyRow> retiredKeys,
-                      String source, Path configFile, Optional<String> localFile)
+                      String source, Path configFile, Optional<String> localFile,
+                      Map<String, ServerRegistry.ServerRecord> records)
             implements StatusView {
+        public Configured {
+            records = Map.copyOf(records);
+        }
+
+        /** Where a server's report came from ({@code apiserver}, {@code file}), when its record says. */
+        public Optional<ServerRegistry.Source> reportSource(String node) {
+            return Optional.ofNullable(records.get(node)).map(ServerRegistry.ServerRecord::source);
+        }
     }
 
     /** One row of the key table: {@code AES-CBC aescbckey}, or {@code KMSv2 <name>}. */

@@ -1,0 +1,427 @@
+package dev.secretsencrypt.agent;
+
+import dev.secretsencrypt.apiserver.ConfigFileSeen;
+import dev.secretsencrypt.apiserver.LoadedConfig;
+import dev.secretsencrypt.apiserver.LoadedConfigHash;
+import dev.secretsencrypt.certs.ExpirationMetrics;
+import dev.secretsencrypt.certs.Inspection;
+import dev.secretsencrypt.certs.PkiFiles;
+import dev.secretsencrypt.failure.AlreadyRunning;
+import dev.secretsencrypt.failure.OperatorError;
+import dev.secretsencrypt.rotation.Stage;
+import dev.secretsencrypt.store.Ownership;
+import dev.secretsencrypt.store.RetiredKey;
+import dev.secretsencrypt.store.ServerRegistry;
+import dev.secretsencrypt.store.Snapshot;
+import dev.secretsencrypt.usecase.ReencryptRequest;
+import dev.secretsencrypt.usecase.Reencryption;
+import dev.secretsencrypt.usecase.RotateKeys;
+import dev.secretsencrypt.usecase.ServerNode;
+import dev.secretsencrypt.usecase.Servers;
+import dev.secretsencrypt.usecase.Session;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code secrets-encrypt agent}: on every server, keeps this node's file in line with the cluster state (an etcd
+ * watch), reports what this server's kube-apiserver loaded (its own metrics; else the file, as sync does) under a
+ * lease that makes the report stale when the agent goes, and, on the one agent that leads, carries out requested
+ * re-encryptions, resumes one whose runner died, and runs the rotation schedule. The loop and scheduling only: every
+ * change goes through the same use cases as the commands, with their refusals.
+ */
+public final class Agent implements AutoCloseable {
+    private final Session session;
+    private final Session.AgentLinks links;
+    private final ServerNode node;
+    private final String nodeName;
+    private final Path configFile;
+    private final AgentSettings settings;
+    private final AgentSettings.Timing timing;
+    private final AgentLog log;
+    private final AgentMetrics metrics = new AgentMetrics();
+    private final Clock clock;
+    private final Instant started;
+
+    private final Semaphore nodeWake = new Semaphore(0);
+    private final Semaphore leaderWake = new Semaphore(0);
+    private final Map<String, String> problems = new ConcurrentHashMap<>();
+    private final Map<String, String> lastSaid = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
+    private volatile Thread nodeThread;
+    private volatile Thread leaderThread;
+    private volatile Ownership reportLease;
+    private volatile String lastReport = "";
+    private volatile Instant lastLeaderFailure = Instant.MIN;
+    private volatile long lastFailedRevision = -1;
+    private volatile Optional<Long> lastPassRevision = Optional.empty();
+
+    public Agent(Session session, String nodeName, Path configFile, AgentSettings settings, AgentLog log, Clock clock) {
+        this.session = session;
+        this.links = session.agentLinks();
+        this.node = session.node();
+        this.nodeName = nodeName;
+        this.configFile = configFile;
+        this.settings = settings;
+        this.timing = settings.timing();
+        this.log = log;
+        this.clock = clock;
+        this.started = clock.instant();
+    }
+
+    public AgentMetrics metrics() {
+        return metrics;
+    }
+
+    /** Runs until {@link #close()} (SIGTERM); the caller's thread keeps this server's file and report. */
+    public void run() throws IOException, InterruptedException {
+        nodeThread = Thread.currentThread();
+        Optional<AgentHttp> http = Optional.empty();
+        if (settings.metricsAddress().isPresent()) {
+            http = Optional.of(AgentHttp.start(settings.metricsAddress().get(), metrics, this::health));
+        }
+        AutoCloseable watch = links.watch().onChange(() -> {
+            nodeWake.release();
+            leaderWake.release();
+        });
+        leaderThread = new Thread(this::leadWhenElected, "agent-leader");
+        leaderThread.start();
+        log.info("agent started on " + nodeName + ": keeps " + configFile + " in line with " + node.describeState()
+                + "; reports " + settings.probe().map(p -> "what kube-apiserver at " + p.describe() + " loaded")
+                .orElse("its file (no --apiserver-url: a report then means the file, not what kube-apiserver "
+                        + "loaded)") + settings.rotateEvery().map(d -> "; rotates every " + durationText(d))
+                .orElse("") + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":"
+                + h.address().getPort() + "/metrics").orElse(""));
+        Instant certificatesDue = Instant.MIN;
+        try {
+            while (running) {
+                boolean loading = keepThisServer();
+                if (!clock.instant().isBefore(certificatesDue)) {
+                    refreshCertificates();
+                    certificatesDue = clock.instant().plus(timing.certificatesEvery());
+                }
+                Duration next = loading ? timing.probeWhileLoading() : timing.probeWhenLoaded();
+                if (nodeWake.tryAcquire(next.toMillis(), TimeUnit.MILLISECONDS)) {
+                    nodeWake.drainPermits();
+                }
+            }
+        } catch (InterruptedException stopping) {
+            // close() interrupts the wait: fall through to the clean-up
+        } finally {
+            closeQuietly(watch);
+            http.ifPresent(AgentHttp::close);
+            Thread leader = leaderThread;
+            if (leader != null) {
+                leader.interrupt();
+                leader.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            Ownership lease = reportLease;
+            if (lease != null) {
+                lease.close(); // this server's report is stale from now on: nothing vouches for its apiserver
+            }
+            log.info("agent stopped on " + nodeName);
+        }
+    }
+
+    /** Stops the loops and waits briefly for them; the report goes stale at once (its lease is revoked). */
+    @Override
+    public void close() {
+        running = false;
+        Thread t = nodeThread;
+        if (t != null && t != Thread.currentThread()) {
+            t.interrupt();
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Empty while healthy; else what is wrong, for /healthz. */
+    Optional<String> health() {
+        return problems.values().stream().sorted().reduce((a, b) -> a + "; " + b);
+    }
+
+    /**
+     * One round for this server: the report lease, the file, the report, the metrics. Returns true while the
+     * apiserver has not loaded the file yet (probe again soon).
+     */
+    private boolean keepThisServer() {
+        try {
+            Ownership lease = reportLease;
+            if (lease == null || lease.lost()) {
+                if (lease != null) {
+                    lease.close();
+                    say("lease", "the report lease of " + nodeName + " lapsed (etcd unreachable?); taking a new one");
+                }
+                reportLease = links.keepReportsAlive().apply(timing.reportLease());
+            }
+            ServerNode.NodeFile file = node.keepFileCurrent();
+            if (file.written()) {
+                log.info("wrote " + configFile + " for stage " + file.state().rotation().stage().text() + " (config "
+                        + shortHash(file.sha256Hex()) + ")");
+            }
+            problems.remove("file");
+            metrics.stage(file.state().rotation().stage());
+            metrics.lastRotation(lastRotation(file.state()));
+            boolean loading = report(file);
+            metrics.servers(session.servers().list());
+            problems.remove("etcd");
+            return loading;
+        } catch (OperatorError e) {
+            String key = e instanceof dev.secretsencrypt.failure.StateUnavailable ? "etcd" : "file";
+            problems.put(key, e.getMessage());
+            say(key, e.getMessage());
+            return true;
+        }
+    }
+
+    /** Reports what this server loaded, when that changed; true while its apiserver lags behind the file. */
+    private boolean report(ServerNode.NodeFile file) {
+        Snapshot at = file.state();
+        if (settings.probe().isEmpty()) {
+            reportOnce(at, file.sha256Hex(), ServerRegistry.Source.FILE, "from its file");
+            return false;
+        }
+        LoadedConfig loaded = settings.probe().get().probe(new ConfigFileSeen(new LoadedConfigHash(file.sha256Hex()),
+                file.writtenAt()));
+        metrics.apiserverAnswers(!(loaded instanceof LoadedConfig.Unknown));
+        if (loaded instanceof LoadedConfig.Loaded l) {
+            problems.remove("apiserver");
+            reportOnce(at, l.hash().sha256Hex(), ServerRegistry.Source.APISERVER, "from kube-apiserver: "
+                    + l.evidence().name().toLowerCase(java.util.Locale.ROOT));
+            return !l.hash().sha256Hex().equals(file.sha256Hex());
+        }
+        if (loaded instanceof LoadedConfig.NotYet n) {
+            problems.remove("apiserver");
+            say("apiserver", "kube-apiserver has not loaded " + configFile + " (config " + shortHash(file.sha256Hex())
+                    + ") yet: " + n.why());
+            return true;
+        }
+        LoadedConfig.Unknown u = (LoadedConfig.Unknown) loaded;
+        problems.put("apiserver", u.why());
+        say("apiserver", "cannot tell what kube-apiserver loaded; the last report stands: " + u.why());
+        return true;
+    }
+
+    private void reportOnce(Snapshot at, String loadedSha256, ServerRegistry.Source source, String how) {
+        String report = at.rotation().stage().text() + "-" + loadedSha256 + "/" + source;
+        if (report.equals(lastReport)) {
+            return;
+        }
+        String value = node.reportByAgent(at, loadedSha256, source);
+        lastReport = report;
+        lastSaid.remove("apiserver");
+        log.info("reported " + nodeName + " " + at.rotation().stage().text() + "-" + shortHash(loadedSha256) + " ("
+                + how + ")" + (loadedSha256.equals(at.configHash()) ? "" : "; that is not the cluster's current "
+                + "config " + shortHash(at.configHash()) + " yet"));
+        Objects.requireNonNull(value);
+    }
+
+    /** The leader's loop: stand, and while leading, act on each state change (and every few seconds). */
+    private void leadWhenElected() {
+        while (running) {
+            try {
+                Optional<Ownership> term = links.leadership().campaign(nodeName, timing.leaderRecheck().multipliedBy(3));
+                if (term.isEmpty()) {
+                    continue;
+                }
+                try (Ownership t = term.get()) {
+                    metrics.leader(true);
+                    log.info(nodeName + " leads the agents: it carries out requested re-encryptions"
+                            + (settings.rotateEvery().isPresent() ? " and the rotation schedule" : ""));
+                    while (running && !t.lost()) {
+                        lead();
+                        if (leaderWake.tryAcquire(timing.leaderRecheck().toMillis(), TimeUnit.MILLISECONDS)) {
+                            leaderWake.drainPermits();
+                        }
+                    }
+                } finally {
+                    metrics.leader(false);
+                    if (running) {
+                        log.warning(nodeName + " no longer leads the agents (its lease lapsed); standing again");
+                    }
+                }
+            } catch (InterruptedException stopping) {
+                return;
+            } catch (OperatorError e) {
+                say("leader", "cannot stand for agent leader: " + e.getMessage());
+                sleepQuietly(timing.leaderRecheck());
+            } catch (RuntimeException bug) {
+                log.error("leader loop failed: " + bug);
+                sleepQuietly(timing.retryAfterFailure());
+            }
+        }
+    }
+
+    /** What the leader does at one look at the state. */
+    private void lead() throws InterruptedException {
+        Snapshot s;
+        try {
+            s = node.current();
+        } catch (OperatorError e) {
+            say("leader", e.getMessage());
+            return;
+        }
+        // a step that failed at this revision is tried again after a pause, not in a tight loop
+        if (s.revision() == lastFailedRevision
+                && clock.instant().isBefore(lastLeaderFailure.plus(timing.retryAfterFailure()))) {
+            return;
+        }
+        Stage stage = s.rotation().stage();
+        try {
+            switch (stage) {
+                case REENCRYPT_REQUEST -> {
+                    log.info("carrying out the requested re-encryption (stage reencrypt_request)");
+                    reencrypt(s);
+                }
+                case REENCRYPT_ACTIVE -> {
+                    Optional<String> owner = links.runs().owner();
+                    if (owner.isEmpty()) {
+                        log.info("resuming the re-encryption whose runner is gone (stage reencrypt_active, no owner)");
+                        reencrypt(s);
+                    }
+                }
+                case START, REENCRYPT_FINISHED -> {
+                    if (scheduleDue(s)) {
+                        rotate("the schedule is due (every " + durationText(settings.rotateEvery().get()) + ")");
+                    } else {
+                        scanAfterPass(s);
+                    }
+                }
+                case PREPARE, ROTATE -> {
+                    if (settings.rotateEvery().isPresent()) {
+                        rotate("a rotation is under way at stage " + stage.text());
+                    }
+                }
+            }
+            lastSaid.remove("leader");
+        } catch (AlreadyRunning other) {
+            say("leader", other.getMessage());
+        } catch (OperatorError e) {
+            lastFailedRevision = s.revision();
+            lastLeaderFailure = clock.instant();
+            log.warning("leader: " + e.getMessage() + " (tried again after a state change or in "
+                    + durationText(timing.retryAfterFailure()) + ")");
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            lastFailedRevision = s.revision();
+            lastLeaderFailure = clock.instant();
+            log.error("leader: " + e);
+        }
+    }
+
+    private void reencrypt(Snapshot s) throws Exception {
+        Reencryption run = session.reencryption(List.of(), metrics::pass);
+        String summary = run.reencrypt(ReencryptRequest.now());
+        log.info("re-encryption done: " + summary);
+        scanAfterPass(node.current());
+    }
+
+    /** Values per key after each finished rotation, once per state revision: a full read, so not on every look. */
+    private void scanAfterPass(Snapshot s) {
+        if (lastPassRevision.filter(r -> r == s.revision()).isPresent()) {
+            return;
+        }
+        lastPassRevision = Optional.of(s.revision());
+        try {
+            Map<String, Long> counts = session.reencryption(List.of(), c -> { }).verify().countsByEnvelope();
+            metrics.valuesByEnvelope(counts);
+        } catch (OperatorError e) {
+            say("scan", "cannot count the stored values by key: " + e.getMessage());
+        }
+    }
+
+    private void rotate(String why) throws Exception {
+        log.info("rotating the keys: " + why);
+        RotateKeys.Settings waits = new RotateKeys.Settings(settings.waitTimeout(), timing.probeWhileLoading(),
+                Optional.empty());
+        String done = session.rotateKeys(waits, metrics::pass, line -> log.info("rotate-keys: " + line)).run();
+        log.info(done);
+        scanAfterPass(node.current());
+    }
+
+    /**
+     * Due once the last rotation (the newest retired key; else this agent's start) is {@code rotateEvery} old, and
+     * only when every server's report comes from its apiserver: a file report cannot tell a scheduled rotation that
+     * kube-apiserver reloaded, and nobody is there to restart it.
+     */
+    private boolean scheduleDue(Snapshot s) {
+        if (settings.rotateEvery().isEmpty()) {
+            return false;
+        }
+        Instant last = lastRotation(s).orElse(started);
+        if (clock.instant().isBefore(last.plus(settings.rotateEvery().get()))) {
+            return false;
+        }
+        List<Servers.Server> servers = session.servers().list();
+        List<String> notApiserver = servers.stream().filter(x -> x.stale()
+                || x.source().filter(src -> src == ServerRegistry.Source.APISERVER).isEmpty()).map(Servers.Server::name)
+                .toList();
+        if (servers.isEmpty() || !notApiserver.isEmpty()) {
+            say("schedule", "the scheduled rotation is due but waits: " + (servers.isEmpty() ? "no server reported yet"
+                    : String.join(", ", notApiserver) + " report(s) not from a running agent with --apiserver-url")
+                    + "; a scheduled rotation needs every server's agent to read its kube-apiserver's metrics");
+            return false;
+        }
+        lastSaid.remove("schedule");
+        return true;
+    }
+
+    private static Optional<Instant> lastRotation(Snapshot s) {
+        return s.retiredKeys().stream().map(RetiredKey::retiredAt).max(Instant::compareTo);
+    }
+
+    private void refreshCertificates() {
+        try {
+            PkiFiles.Found files = PkiFiles.scan(PkiFiles.knownDirectories(Path.of("/")));
+            metrics.certificates(ExpirationMetrics.render(new Inspection(clock.instant(), Duration.ofDays(30),
+                    files.authorities()).inspect(files.sources())));
+        } catch (PkiFiles.MissingPath | RuntimeException e) {
+            say("certificates", "cannot read this server's certificates: " + e.getMessage());
+        }
+    }
+
+    /** Logs a condition once, and again only when its text changes: a lasting problem is not a line every 2 s. */
+    private void say(String about, String message) {
+        if (!message.equals(lastSaid.put(about, message))) {
+            log.warning(message);
+        }
+    }
+
+    private static String durationText(Duration d) {
+        long s = d.toSeconds();
+        return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+    }
+
+    private static String shortHash(String sha256Hex) {
+        return sha256Hex.substring(0, Math.min(12, sha256Hex.length()));
+    }
+
+    private void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            running = false;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing on the way out: nothing left to tell
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.secretsencrypt.agent;
+
+import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * How this server's agent runs: where it asks what kube-apiserver loaded (absent: it reports its file, as sync does),
+ * the rotation schedule (absent: none), how long each wait of a scheduled rotation may take, and where it serves its
+ * metrics (absent: nowhere).
+ */
+public record AgentSettings(Optional<ApiserverConfigProbe> probe, Optional<Duration> rotateEvery, Duration waitTimeout,
+                            Optional<InetSocketAddress> metricsAddress, Timing timing) {
+
+    /** The agent's clocks; tests shorten them. */
+    public record Timing(Duration reportLease, Duration probeWhileLoading, Duration probeWhenLoaded,
+                         Duration leaderRecheck, Duration retryAfterFailure, Duration certificatesEvery) {
+        /** The report lease outlives a few missed renewals; probing every 2 s meets kube-apiserver's 1-min reload. */
+        public static Timing defaults() {
+            return new Timing(Duration.ofSeconds(20), Duration.ofSeconds(2), Duration.ofSeconds(15),
+                    Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(10));
+        }
+    }
+}
