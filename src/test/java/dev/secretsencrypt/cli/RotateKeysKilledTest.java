@@ -83,6 +83,9 @@ class RotateKeysKilledTest {
         String log = killedAt(MANY, line -> line.startsWith("every server (3) loaded the rotated config"), null);
         assertFalse(log.contains("step 3/4"), log);
         String resumed = afterTheKill("reencrypt_active");
+        // the killed pass still holds its lease (SIGKILL revokes nothing): the second run waits it out, then resumes
+        assertTrue(resumed.startsWith("continuing the rotation from stage reencrypt_active\nwaiting up to 1m for the "
+                + "re-encryption on node-1 to finish or its lease to lapse"), resumed);
         assertTrue(resumed.contains("step 3/4 reencrypt: resumed from its checkpoint"), resumed);
     }
 
