@@ -13,7 +13,6 @@ import dev.secretsencrypt.envelope.ProviderChain;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.BufferedReader;
 import java.io.PrintWriter;
@@ -33,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +56,11 @@ class RotateKeysKilledTest {
     /** Every key secret the servers' files held: none may be printed by any run. */
     final Set<String> keySecrets = new HashSet<>();
     final StringBuilder printed = new StringBuilder();
+
+    @BeforeEach
+    void threeServers() throws Exception {
+        servers = new SimulatedServers(tmp);
+    }
 
     @Test
     void killedRightAfterPrepareContinuesFromStagePrepare() throws Exception {
@@ -204,7 +209,6 @@ class RotateKeysKilledTest {
 
     /** kube-apiserver's data (a namespace and {@code secrets} Secrets under the enabled key), every server synced. */
     void seeded(int secrets) throws Exception {
-        servers = new SimulatedServers(tmp);
         servers.putDefaultNamespace();
         Cli.Result enabled = servers.on("node-1", "enable");
         assertEquals(0, enabled.exitCode(), enabled.all());
@@ -238,30 +242,13 @@ class RotateKeysKilledTest {
         String prefix = new String(writer.prefix(), StandardCharsets.UTF_8);
         assertTrue(prefix.startsWith("k8s:enc:aescbc:v1:") && !prefix.equals(new String(old.prefix(),
                 StandardCharsets.UTF_8)), prefix);
-        List<KeyValue> stored = secrets();
+        List<KeyValue> stored = servers.valuesUnder(servers.etcdPrefix + "/secrets/");
         assertEquals(plain.size(), stored.size());
         for (KeyValue kv : stored) {
             String key = kv.getKey().toString(StandardCharsets.UTF_8);
             assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
             assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
                     .plaintext(), key);
-        }
-    }
-
-    /** Every stored Secret, in pages under gRPC's 4 MiB message limit. */
-    List<KeyValue> secrets() throws Exception {
-        List<KeyValue> out = new ArrayList<>();
-        String under = servers.etcdPrefix + "/secrets/";
-        ByteSequence end = ByteSequence.from(servers.etcdPrefix + "/secrets0", StandardCharsets.UTF_8); // '0' follows '/'
-        String from = under;
-        while (true) {
-            List<KeyValue> page = servers.kv().get(ByteSequence.from(from, StandardCharsets.UTF_8),
-                    GetOption.builder().withRange(end).withLimit(1000).build()).get(30, TimeUnit.SECONDS).getKvs();
-            out.addAll(page);
-            if (page.size() < 1000) {
-                return out;
-            }
-            from = page.get(page.size() - 1).getKey().toString(StandardCharsets.UTF_8) + "\0";
         }
     }
 

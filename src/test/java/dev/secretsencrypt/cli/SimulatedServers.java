@@ -8,6 +8,7 @@ import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -74,6 +75,23 @@ final class SimulatedServers {
     void putDefaultNamespace() throws Exception {
         kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+    }
+
+    /** Every value stored under {@code prefix}, in pages: one read of 20 000 values would pass gRPC's 4 MiB limit. */
+    List<KeyValue> valuesUnder(String prefix) throws Exception {
+        List<KeyValue> out = new ArrayList<>();
+        ByteSequence end = ByteSequence.from(prefix.substring(0, prefix.length() - 1)
+                + (char) (prefix.charAt(prefix.length() - 1) + 1), StandardCharsets.UTF_8); // "/a/" ends before "/a0"
+        String from = prefix;
+        while (true) {
+            List<KeyValue> page = kv().get(ByteSequence.from(from, StandardCharsets.UTF_8),
+                    GetOption.builder().withRange(end).withLimit(1000).build()).get(30, TimeUnit.SECONDS).getKvs();
+            out.addAll(page);
+            if (page.size() < 1000) {
+                return out;
+            }
+            from = page.get(page.size() - 1).getKey().toString(StandardCharsets.UTF_8) + "\0";
+        }
     }
 
     /** The re-encryption's run record (its checkpoint), absent before the first run. */
