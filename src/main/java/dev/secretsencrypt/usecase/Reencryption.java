@@ -118,6 +118,11 @@ public final class Reencryption {
         }
     }
 
+    /** The node whose re-encryption lease is live, if any: a running pass, or one killed less than a lease ago. */
+    Optional<String> leaseHolder() {
+        return store.owner();
+    }
+
     private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass) throws Exception {
         boolean resumed = run.checkpoint().done() > 0;
         RunRecord running = run.with(RunRecord.Status.RUNNING, run.checkpoint(), null).byNode(nodeName);

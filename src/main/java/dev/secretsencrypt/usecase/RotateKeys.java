@@ -111,7 +111,17 @@ public final class RotateKeys {
                     awaitEveryServer(Wait.ROTATED);
                     reencrypt();
                 }
-                case REENCRYPT_REQUEST, REENCRYPT_ACTIVE -> reencrypt();
+                case REENCRYPT_ACTIVE -> {
+                    Optional<String> holder = reencryption.leaseHolder();
+                    if (holder.isPresent()) {
+                        // a pass killed a moment ago still holds its lease: run again at once, rotate-keys waits it out
+                        awaitReencryptionLease(holder.get(), s);
+                        began = true;
+                        continue;
+                    }
+                    reencrypt();
+                }
+                case REENCRYPT_REQUEST -> reencrypt();
                 default -> throw new IllegalStateException("a stage rotate-keys does not know: " + stage);
             }
             began = true;
@@ -179,6 +189,26 @@ public final class RotateKeys {
                 say.accept("every server (" + on.registered() + ") loaded " + wait.what);
                 return;
             }
+        }
+    }
+
+    /**
+     * Waits, as long as a server wait may last, until the re-encryption lease is released or lapses (a pass killed with
+     * SIGKILL keeps it for up to {@link Reencryption#OWNER_LEASE}) or that run changes the stage (it finished or failed).
+     */
+    private void awaitReencryptionLease(String holder, Snapshot at) throws InterruptedException {
+        Instant deadline = clock.instant().plus(settings.timeout());
+        say.accept("waiting up to " + human(settings.timeout()) + " for the re-encryption on " + holder + " to finish "
+                + "or its lease to lapse (a run that was killed holds it for up to " + Reencryption.OWNER_LEASE.toSeconds()
+                + " s); then its pass resumes from its checkpoint");
+        while (reencryption.leaseHolder().isPresent() && current().revision() == at.revision()) {
+            if (!clock.instant().isBefore(deadline)) {
+                throw new CommandRefused("rotate-keys stopped: in " + human(settings.timeout()) + " the re-encryption "
+                        + "on " + holder + " neither finished nor released its lease. The state stays at stage "
+                        + at.rotation().stage().text() + ": run status (it shows that run's progress), then rotate-keys "
+                        + "again to continue");
+            }
+            sleeper.sleep(settings.pollEvery());
         }
     }
 

@@ -4,17 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
-import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +18,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,55 +29,31 @@ class ReencryptResumeTest {
 
     @TempDir
     Path tmp;
-    final Cli cli = new Cli();
-    final EtcdCluster etcd = EtcdCluster.shared();
-    final String run = UUID.randomUUID().toString();
-    final String etcdPrefix = "/reg-" + run;
-    final String statePrefix = "/se-" + run + "/";
+    SimulatedServers servers;
 
-    List<String> args(String... command) {
-        List<String> all = new ArrayList<>(List.of(command));
-        all.addAll(List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
-                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix,
-                "--etcd-prefix", etcdPrefix));
-        return all;
+    @BeforeEach
+    void oneServer() throws Exception {
+        servers = new SimulatedServers(tmp);
     }
 
     Cli.Result se(String... command) {
-        return cli.run(args(command).toArray(String[]::new));
+        return servers.on("node-1", command);
     }
 
     static void ok(Cli.Result r) {
         assertEquals(0, r.exitCode(), r.all());
     }
 
-    ProviderChain chain() throws Exception {
-        return ProviderChain.of(ConfigFiles.read(tmp.resolve("node-1").resolve("encryption-config.json"))
-                .secretsRule().orElseThrow().providers());
-    }
-
-    KV kv() {
-        return etcd.client().getKVClient();
-    }
-
-    JsonNode runRecord() throws Exception {
-        List<KeyValue> got = kv().get(ByteSequence.from(statePrefix + "reencrypt/run", StandardCharsets.UTF_8))
-                .get(10, TimeUnit.SECONDS).getKvs();
-        return got.isEmpty() ? null : new ObjectMapper().readTree(got.get(0).getValue().getBytes());
-    }
-
     /** 20 000 Secrets under the old key, then prepare and rotate: ready for a long pass. Returns their plaintexts. */
     Map<String, byte[]> seededAndRotated() throws Exception {
-        Cli.writeToken(tmp.resolve("token"), "token-" + run);
-        kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        servers.putDefaultNamespace();
         ok(se("enable"));
-        Envelope old = chain().writer();
+        Envelope old = servers.chain("node-1").writer();
         Map<String, byte[]> plain = new HashMap<>();
         Random random = new Random(7);
         List<Op> batch = new ArrayList<>();
         for (int i = 0; i < SECRETS; i++) {
-            String key = String.format("%s/secrets/ns-%02d/s-%05d", etcdPrefix, i % 50, i);
+            String key = String.format("%s/secrets/ns-%02d/s-%05d", servers.etcdPrefix, i % 50, i);
             byte[] value = new byte[600 + random.nextInt(600)];
             random.nextBytes(value);
             System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, value, 0, 4); // as kube-apiserver stores
@@ -91,7 +61,7 @@ class ReencryptResumeTest {
             byte[] k = key.getBytes(StandardCharsets.UTF_8);
             batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));
             if (batch.size() == 100 || i == SECRETS - 1) {
-                kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
                 batch.clear();
             }
         }
@@ -106,17 +76,14 @@ class ReencryptResumeTest {
 
     /** Starts reencrypt in a child JVM and stops it once its checkpoint moved: SIGKILL, or SIGTERM (as Ctrl-C). */
     long stoppedMidway(boolean kill) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
-        command.addAll(args("reencrypt"));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+        Process child = servers.child("node-1", "reencrypt").redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         long doneAtKill = 0;
         while (System.nanoTime() < deadline && child.isAlive()) {
-            JsonNode record = runRecord();
-            if (record != null && record.path("checkpoint").path("done").asLong() > 0) {
-                doneAtKill = record.path("checkpoint").path("done").asLong();
+            long done = servers.checkpointDone();
+            if (done > 0) {
+                doneAtKill = done;
                 if (kill) {
                     child.destroyForcibly(); // SIGKILL: no shutdown hook, no lease revoke, no cleanup
                 } else {
@@ -144,7 +111,8 @@ class ReencryptResumeTest {
         assertEquals(1, whileLeaseLives.exitCode(), whileLeaseLives.all());
         assertTrue(whileLeaseLives.err().contains("running on node-1"), whileLeaseLives.err());
 
-        String doneKey = runRecord().path("checkpoint").path("lastKeyDone").path(etcdPrefix + "/secrets/").asText();
+        String doneKey = servers.runRecord().orElseThrow().path("checkpoint").path("lastKeyDone")
+                .path(servers.etcdPrefix + "/secrets/").asText();
         Map<String, Long> revisionsBefore = new HashMap<>();
         for (KeyValue kv : all()) {
             revisionsBefore.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getModRevision());
@@ -159,10 +127,10 @@ class ReencryptResumeTest {
         assertTrue(resumed.out().startsWith("resumed from its checkpoint"), resumed.out());
 
         ok(se("sync"));
-        ProviderChain now = chain();
+        ProviderChain now = servers.chain("node-1");
         String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
         List<KeyValue> after = all().stream().filter(kv -> kv.getKey().toString(StandardCharsets.UTF_8)
-                .startsWith(etcdPrefix + "/secrets/")).toList();
+                .startsWith(servers.etcdPrefix + "/secrets/")).toList();
         assertEquals(SECRETS, after.size());
         for (KeyValue kv : after) {
             String key = kv.getKey().toString(StandardCharsets.UTF_8);
@@ -191,19 +159,7 @@ class ReencryptResumeTest {
         assertTrue(doneAtStop > 0);
     }
 
-    /** Every stored value, in pages: one unpaged read of 20 000 values would pass gRPC's 4 MiB message limit. */
     List<KeyValue> all() throws Exception {
-        List<KeyValue> out = new ArrayList<>();
-        ByteSequence end = ByteSequence.from(etcdPrefix + "0", StandardCharsets.UTF_8); // '0' follows '/'
-        String from = etcdPrefix + "/";
-        while (true) {
-            List<KeyValue> page = kv().get(ByteSequence.from(from, StandardCharsets.UTF_8),
-                    GetOption.builder().withRange(end).withLimit(1000).build()).get(30, TimeUnit.SECONDS).getKvs();
-            out.addAll(page);
-            if (page.size() < 1000) {
-                return out;
-            }
-            from = page.get(page.size() - 1).getKey().toString(StandardCharsets.UTF_8) + "\0";
-        }
+        return servers.valuesUnder(servers.etcdPrefix + "/");
     }
 }

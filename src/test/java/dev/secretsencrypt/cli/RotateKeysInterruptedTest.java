@@ -3,14 +3,8 @@ package dev.secretsencrypt.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
-import dev.secretsencrypt.envelope.ProviderChain;
-import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KV;
-import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,47 +26,29 @@ class RotateKeysInterruptedTest {
 
     @TempDir
     Path tmp;
-    final Cli cli = new Cli();
-    final EtcdCluster etcd = EtcdCluster.shared();
-    final String run = UUID.randomUUID().toString();
-    final String etcdPrefix = "/reg-" + run;
-    final String statePrefix = "/se-" + run + "/";
+    SimulatedServers servers;
 
-    List<String> args(String... command) {
-        List<String> all = new ArrayList<>(List.of(command));
-        all.addAll(List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
-                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix,
-                "--etcd-prefix", etcdPrefix));
-        return all;
+    @BeforeEach
+    void oneServer() throws Exception {
+        servers = new SimulatedServers(tmp);
     }
 
     Cli.Result se(String... command) {
-        return cli.run(args(command).toArray(String[]::new));
-    }
-
-    long checkpointDone(KV kv) throws Exception {
-        List<KeyValue> got = kv.get(ByteSequence.from(statePrefix + "reencrypt/run", StandardCharsets.UTF_8))
-                .get(10, TimeUnit.SECONDS).getKvs();
-        return got.isEmpty() ? 0 : new ObjectMapper().readTree(got.get(0).getValue().getBytes())
-                .path("checkpoint").path("done").asLong();
+        return servers.on("node-1", command);
     }
 
     @Test
     void rotateKeysStoppedDuringTheReencryptionResumesThePassWhenRunAgain() throws Exception {
-        Cli.writeToken(tmp.resolve("token"), "token-" + run);
-        KV kv = etcd.client().getKVClient();
-        kv.put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        servers.putDefaultNamespace();
         assertEquals(0, se("enable").exitCode());
-        Envelope old = ProviderChain.of(ConfigFiles.read(tmp.resolve("node-1").resolve("encryption-config.json"))
-                .secretsRule().orElseThrow().providers()).writer();
+        Envelope old = servers.chain("node-1").writer();
         List<Op> batch = new ArrayList<>();
         for (int i = 0; i < SECRETS; i++) {
-            byte[] k = String.format("%s/secrets/ns/s-%05d", etcdPrefix, i).getBytes(StandardCharsets.UTF_8);
+            byte[] k = String.format("%s/secrets/ns/s-%05d", servers.etcdPrefix, i).getBytes(StandardCharsets.UTF_8);
             batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(("k8s\0secret " + i)
                     .getBytes(StandardCharsets.ISO_8859_1), k)), PutOption.DEFAULT));
             if (batch.size() == 100) {
-                kv.txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
                 batch.clear();
             }
         }
@@ -83,20 +59,18 @@ class RotateKeysInterruptedTest {
         server.submit(() -> {
             while (!stop.get()) {
                 Thread.sleep(200);
-                own.run(args("sync").toArray(String[]::new));
+                own.run(servers.args("node-1", "sync").toArray(String[]::new));
             }
             return null;
         });
         try {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
-            command.addAll(args("rotate-keys", "--timeout", "60s", "--poll-interval-ms", "100"));
-            Process child = new ProcessBuilder(command).redirectErrorStream(true)
+            Process child = servers.child("node-1", "rotate-keys", "--timeout", "60s", "--poll-interval-ms", "100")
+                    .redirectErrorStream(true)
                     .redirectOutput(tmp.resolve("child.log").toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             long doneAtStop = 0;
             while (System.nanoTime() < deadline && child.isAlive() && doneAtStop == 0) {
-                doneAtStop = checkpointDone(kv);
+                doneAtStop = servers.checkpointDone();
                 Thread.sleep(5);
             }
             child.destroy(); // SIGTERM, as Ctrl-C's SIGINT
