@@ -26,14 +26,15 @@ final class Columns {
         }
         StringBuilder out = new StringBuilder();
         for (List<String> row : rows) {
+            StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.size(); i++) {
                 String cell = row.get(i);
-                out.append(cell);
+                line.append(cell);
                 if (i < row.size() - 1) {
-                    out.append(" ".repeat(widths.get(i) + PADDING - cell.length()));
+                    line.append(" ".repeat(widths.get(i) + PADDING - cell.length()));
                 }
             }
-            out.append('\n');
+            out.append(line.toString().stripTrailing()).append('\n'); // empty last cells leave no trailing blanks
         }
         return out.toString();
     }

@@ -163,8 +163,7 @@ public final class RotateKeys {
         }
         say.accept("waiting up to " + human(settings.timeout()) + " for every server to load " + wait.what + ": "
                 + (on.noneRegistered() ? "no server has reported yet; run sync on every server"
-                : "restart kube-apiserver on " + String.join(", ", on.behind()) + " (run sync there first; "
-                + on.loaded().size() + "/" + on.registered() + " loaded)"));
+                : on.whatToDo() + " (" + on.loaded().size() + "/" + on.registered() + " loaded)"));
         List<String> seen = on.loaded();
         while (true) {
             if (!clock.instant().isBefore(deadline)) {
@@ -214,7 +213,7 @@ public final class RotateKeys {
 
     private CommandRefused timedOut(Wait wait, Snapshot at, ServersOnConfig on) {
         String who = on.noneRegistered() ? "no server reported its hash (run sync on every server)"
-                : String.join(", ", on.behind()) + " did not load it (restart kube-apiserver there; run sync there first)";
+                : String.join(", ", on.behind()) + " did not load it: " + on.whatToDo();
         return new CommandRefused("rotate-keys stopped after " + wait.after + ": in " + human(settings.timeout())
                 + " not every server loaded " + wait.what + ": " + who + ". The state stays at stage "
                 + at.rotation().stage().text() + ": run rotate-keys again to continue from there");

@@ -283,8 +283,9 @@ public final class ServerNode {
         if (on.everyServer()) {
             return Optional.empty();
         }
-        return Optional.of("not every server loaded the current config. Restart kube-apiserver on "
-                + String.join(", ", on.behind()) + " (run sync there first)");
+        String todo = on.whatToDo();
+        return Optional.of("not every server loaded the current config. " + Character.toUpperCase(todo.charAt(0))
+                + todo.substring(1));
     }
 
     /** Every registered server (one that reported), split by whether its report is of the current config. */
@@ -293,15 +294,22 @@ public final class ServerNode {
         Stage stage = current.rotation().stage();
         List<String> loaded = new ArrayList<>();
         List<String> behind = new ArrayList<>();
+        List<String> withAgents = new ArrayList<>();
+        Map<String, ServerRegistry.ServerRecord> records = cluster.map(c -> c.registry().records()).orElse(Map.of());
         for (NodeReport r : state.reports()) {
             if (r.loaded(stage, hash, match)) {
                 loaded.add(r.node());
+            } else if (!r.readable()) {
+                behind.add(r.node() + " (its report does not parse)");
+            } else if (r.stale()) {
+                behind.add(r.node() + " (its report is stale: start its agent)");
             } else {
-                behind.add(!r.readable() ? r.node() + " (its report does not parse)"
-                        : r.stale() ? r.node() + " (its report is stale: its agent stopped renewing it)" : r.node());
+                behind.add(r.node());
+                Optional.ofNullable(records.get(r.node())).filter(x -> x.reporter() == ServerRegistry.Reporter.AGENT)
+                        .ifPresent(x -> withAgents.add(r.node()));
             }
         }
-        return new ServersOnConfig(loaded, behind);
+        return new ServersOnConfig(loaded, behind, withAgents);
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {

@@ -1,12 +1,17 @@
 package dev.secretsencrypt.usecase;
 
+import java.util.ArrayList;
 import java.util.List;
 
-/** The registered servers (each one that reported) split by whether they loaded the current config, by node name. */
-record ServersOnConfig(List<String> loaded, List<String> behind) {
+/**
+ * The registered servers (each one that reported) split by whether they loaded the current config, by node name;
+ * of those behind, {@code withAgents} are the ones whose running agent will report by itself once they load it.
+ */
+record ServersOnConfig(List<String> loaded, List<String> behind, List<String> withAgents) {
     ServersOnConfig {
         loaded = List.copyOf(loaded);
         behind = List.copyOf(behind);
+        withAgents = List.copyOf(withAgents);
     }
 
     /** No server reported yet: nothing proves any kube-apiserver loaded anything. */
@@ -20,5 +25,20 @@ record ServersOnConfig(List<String> loaded, List<String> behind) {
 
     int registered() {
         return loaded.size() + behind.size();
+    }
+
+    /** What the operator does about the servers behind: restart those without an agent; wait for the others. */
+    String whatToDo() {
+        List<String> restart = behind.stream().filter(s -> !withAgents.contains(s)).toList();
+        List<String> parts = new ArrayList<>();
+        if (!restart.isEmpty()) {
+            parts.add("restart kube-apiserver on " + String.join(", ", restart) + " (run sync there first)");
+        }
+        if (!withAgents.isEmpty()) {
+            parts.add("the agent" + (withAgents.size() > 1 ? "s" : "") + " on " + String.join(", ", withAgents)
+                    + " report" + (withAgents.size() > 1 ? "" : "s") + " once kube-apiserver there loaded the file "
+                    + "(automatic reload checks it about once a minute; else restart it)");
+        }
+        return String.join("; ", parts);
     }
 }

@@ -84,7 +84,7 @@ class ClusterModeTest {
         String hash = ConfigFiles.sha256Hex(Files.readAllBytes(configFile("node-1")));
         Cli.Result status = on("node-1", "status");
         assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
-        assertTrue(status.out().contains("\nnode-1  start-" + hash + "\n"), status.out());
+        assertTrue(status.out().contains("\nnode-1  start-" + hash + "  from file\n"), status.out());
         assertTrue(status.out().endsWith("\nRead from etcd " + etcd.endpointsCsv() + " " + statePrefix + "; this "
                 + "server's file: " + configFile("node-1") + "\n"), status.out());
         assertTrue(on("node-1", "status", "-o", "json").out().contains("\"hash\" : \"" + hash + "\""));

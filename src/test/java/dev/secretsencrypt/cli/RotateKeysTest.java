@@ -253,7 +253,7 @@ class RotateKeysTest {
         Cli.Result stopped = rotateKeys("--timeout", "3s");
         assertEquals(1, stopped.exitCode(), stopped.all());
         assertTrue(stopped.err().contains("rotate-keys stopped after step 1 (prepare): in 3s not every server loaded "
-                + "the prepared config (stage prepare): node-3 did not load it (restart kube-apiserver there; run sync "
+                + "the prepared config (stage prepare): node-3 did not load it: restart kube-apiserver on node-3 (run sync "
                 + "there first). The state stays at stage prepare: run rotate-keys again to continue from there"),
                 stopped.err());
         assertFalse(stopped.out().contains("step 2/4"), stopped.out());
