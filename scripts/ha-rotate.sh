@@ -59,7 +59,9 @@ seconds() {  # 90, 30s, 5m, 1h, 1h30m -> seconds
   done
   echo "$total"
 }
-timeout_s=$(seconds "$timeout") && [ "$timeout_s" -gt 0 ] || usage_error "--timeout '$timeout' is not a duration: give one such as 90s, 5m or 1h"
+if ! timeout_s=$(seconds "$timeout") || [ "$timeout_s" -eq 0 ]; then
+  usage_error "--timeout '$timeout' is not a duration: give one such as 90s, 5m or 1h"
+fi
 [[ "$poll" =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage_error "--poll '$poll' is not a number of seconds"
 
 python=/usr/bin/python3
