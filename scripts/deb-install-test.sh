@@ -49,6 +49,7 @@ say "install $(basename "$deb") ($(du -m --apparent-size "$deb" | cut -f1) MiB)"
 cp "$deb" "$root/tmp/secrets-encrypt.deb"
 run dpkg -i /tmp/secrets-encrypt.deb
 run ls -ld /var/lib/secrets-encrypt /etc/secrets-encrypt/config.yaml /lib/systemd/system/secrets-encrypt-sync.service \
+  /lib/systemd/system/secrets-encrypt-agent.service /usr/share/doc/secrets-encrypt/examples/k3s.service.d/10-secrets-encrypt.conf \
   /usr/share/man/man1/secrets-encrypt.1.gz /usr/share/bash-completion/completions/secrets-encrypt
 [ "$(stat -c %a "$root/var/lib/secrets-encrypt")" = 700 ] || fail "the data dir is not 0700"
 run secrets-encrypt --version

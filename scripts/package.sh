@@ -4,8 +4,9 @@
 #   target/package/secrets-encrypt-<version>-linux-<arch>.tar.gz   (tar -xzf … -C /: the same files)
 # Contents: a jlink runtime with only the modules jdeps finds (plus jdk.crypto.ec for etcd TLS), the jar, a
 # class-data (AppCDS) archive from a training run of the real commands, the launcher, man pages and bash
-# completion generated from the picocli model, the systemd unit, /etc/default/secrets-encrypt and the
-# /etc/secrets-encrypt/config.yaml template (conffiles). The data dir /var/lib/secrets-encrypt is made 0700 by
+# completion generated from the picocli model, the systemd units (agent, sync), the sync drop-ins for k3s, rke2-server
+# and kube-apiserver as examples, /etc/default/secrets-encrypt and the /etc/secrets-encrypt/config.yaml template
+# (conffiles). The data dir /var/lib/secrets-encrypt is made 0700 by
 # postinst and never removed. Reproducible: SOURCE_DATE_EPOCH is the commit's time; see the README for what differs.
 # Installs what it needs from Debian when missing (openjdk-17 jdk + jmods, maven, asciidoctor); needs root for
 # that and for the training run's private mount namespace.
@@ -129,18 +130,25 @@ mkdir -p "$stage/usr/share/bash-completion/completions"
 "${model_env[@]}" java -cp "$lib/secrets-encrypt.jar" picocli.AutoComplete -f -n secrets-encrypt \
   -o "$stage/usr/share/bash-completion/completions/secrets-encrypt" dev.secretsencrypt.cli.Main
 
-echo "== launcher, systemd unit, conffiles, docs"
+echo "== launcher, systemd units and drop-in examples, conffiles, docs"
 install -D -m 755 scripts/packaging/secrets-encrypt "$stage/usr/bin/secrets-encrypt"
-mkdir -p "$stage/lib/systemd/system" "$stage/etc/default" "$stage/etc/secrets-encrypt" \
-  "$stage/usr/share/doc/secrets-encrypt/examples/kube-apiserver.service.d"
+mkdir -p "$stage/lib/systemd/system" "$stage/etc/default" "$stage/etc/secrets-encrypt"
 to_package_paths() { sed -e 's|/usr/local/bin/secrets-encrypt|/usr/bin/secrets-encrypt|g' \
   -e 's|/usr/local/share/doc/secrets-encrypt|/usr/share/doc/secrets-encrypt|g' "$1"; }
-to_package_paths systemd/secrets-encrypt-sync.service >"$stage/lib/systemd/system/secrets-encrypt-sync.service"
-# shipped as an example only: dropped into kube-apiserver.service.d it would change how the apiserver starts
-to_package_paths systemd/kube-apiserver.service.d/10-secrets-encrypt.conf \
-  >"$stage/usr/share/doc/secrets-encrypt/examples/kube-apiserver.service.d/10-secrets-encrypt.conf"
+# the units are installed, neither enabled nor started: the operator picks the agent or a sync drop-in
+for unit in systemd/*.service; do
+  to_package_paths "$unit" >"$stage/lib/systemd/system/$(basename "$unit")"
+done
+# the drop-ins (k3s, rke2-server, kube-apiserver) are shipped as examples only: dropped into <unit>.service.d
+# they would change how that server starts, which is the operator's choice
+for dropin in systemd/*.service.d/*.conf; do
+  examples=$stage/usr/share/doc/secrets-encrypt/examples/$(basename "$(dirname "$dropin")")
+  mkdir -p "$examples"
+  to_package_paths "$dropin" >"$examples/$(basename "$dropin")"
+done
 # the sample's endpoints and TLS files are examples: commented out, so a fresh node is single-server until set
 sed -e 's|^SECRETS_ENCRYPT_ENDPOINTS=|#SECRETS_ENCRYPT_ENDPOINTS=|' -e 's|^SECRETS_ENCRYPT_ARGS=|#SECRETS_ENCRYPT_ARGS=|' \
+  -e 's|^SECRETS_ENCRYPT_AGENT_ARGS=|#SECRETS_ENCRYPT_AGENT_ARGS=|' \
   systemd/secrets-encrypt.env >"$stage/etc/default/secrets-encrypt"
 install -D -m 644 systemd/config.yaml "$stage/etc/secrets-encrypt/config.yaml"  # the commented template the tests parse
 cp README.md "$stage/usr/share/doc/secrets-encrypt/README.md"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README and CI call it): installs what the tests run for real
-# (etcd, python3 with cryptography + nacl, openssl, maven) when missing, builds or reuses the e2e binaries
-# (scripts/e2e-binaries.sh), then runs `mvn -B verify` on etcd 3.4 and the etcd-backed tests on etcd 3.5 and 3.6.
+# (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven) when missing, builds or reuses the e2e
+# binaries (scripts/e2e-binaries.sh), then runs `mvn -B verify` on etcd 3.4 and the etcd-backed tests on etcd 3.5 and 3.6.
 # Extra arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
 
@@ -39,6 +39,11 @@ fi
 # python3 with cryptography and nacl: cross-checks the envelope formats against independent code.
 if ! /usr/bin/python3 -c 'import cryptography, nacl' >/dev/null 2>&1; then
     apt_install python3 python3-cryptography python3-nacl
+fi
+
+# systemd-analyze: SystemdUnitsTest runs `systemd-analyze verify` on every unit and drop-in in systemd/.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    apt_install systemd
 fi
 
 if ! command -v openssl >/dev/null 2>&1; then
