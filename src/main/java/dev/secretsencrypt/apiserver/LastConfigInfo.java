@@ -1,9 +1,7 @@
 package dev.secretsencrypt.apiserver;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,15 +16,21 @@ public record LastConfigInfo(String apiserverIdHash, LoadedConfigHash hash) {
 
     public static final String METRIC = "apiserver_encryption_config_controller_last_config_info";
 
-    /** Every sample of the metric in a Prometheus text exposition; none when the server does not export it. */
+    /**
+     * Every sample of the metric in a Prometheus text exposition; none when the server does not export it.
+     *
+     * @throws MetricsText.Malformed when the page is not in the text format
+     */
     public static List<LastConfigInfo> parse(String metricsText) {
+        return from(MetricsText.parse(metricsText));
+    }
+
+    /** Every sample of the metric on an already parsed page; one whose hash label is not a sha256 digest is left out. */
+    public static List<LastConfigInfo> from(MetricsText page) {
         List<LastConfigInfo> found = new ArrayList<>();
-        for (String line : metricsText.split("\n")) {
-            if (line.startsWith(METRIC + "{")) {
-                Map<String, String> labels = labels(line.substring(METRIC.length() + 1));
-                LoadedConfigHash.fromLabel(labels.getOrDefault("hash", ""))
-                        .ifPresent(h -> found.add(new LastConfigInfo(labels.getOrDefault("apiserver_id_hash", ""), h)));
-            }
+        for (MetricsText.Sample s : page.samples(METRIC)) {
+            LoadedConfigHash.fromLabel(s.label("hash").orElse(""))
+                    .ifPresent(h -> found.add(new LastConfigInfo(s.label("apiserver_id_hash").orElse(""), h)));
         }
         return List.copyOf(found);
     }
@@ -35,35 +39,5 @@ public record LastConfigInfo(String apiserverIdHash, LoadedConfigHash hash) {
     public static Optional<LastConfigInfo> single(String metricsText) {
         List<LastConfigInfo> all = parse(metricsText);
         return all.size() == 1 ? Optional.of(all.get(0)) : Optional.empty();
-    }
-
-    // name="value",… up to the closing brace; values may hold \" \\ \n escapes (Prometheus text format).
-    private static Map<String, String> labels(String afterBrace) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        int i = 0;
-        while (i < afterBrace.length() && afterBrace.charAt(i) != '}') {
-            int eq = afterBrace.indexOf("=\"", i);
-            if (eq < 0) {
-                break;
-            }
-            String name = afterBrace.substring(i, eq).trim();
-            StringBuilder value = new StringBuilder();
-            int j = eq + 2;
-            for (; j < afterBrace.length() && afterBrace.charAt(j) != '"'; j++) {
-                char c = afterBrace.charAt(j);
-                if (c == '\\' && j + 1 < afterBrace.length()) {
-                    char next = afterBrace.charAt(++j);
-                    value.append(next == 'n' ? '\n' : next);
-                } else {
-                    value.append(c);
-                }
-            }
-            labels.put(name, value.toString());
-            i = j + 1;
-            if (i < afterBrace.length() && afterBrace.charAt(i) == ',') {
-                i++;
-            }
-        }
-        return labels;
     }
 }

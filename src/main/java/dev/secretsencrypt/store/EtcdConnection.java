@@ -1,12 +1,12 @@
 package dev.secretsencrypt.store;
 
 import dev.secretsencrypt.config.BoundedFiles;
+import dev.secretsencrypt.config.PemFiles;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +14,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -25,12 +23,6 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /** Opens what {@link EtcdSettings} describe: the etcd client and the cluster token. */
 public final class EtcdConnection {
@@ -102,63 +94,12 @@ public final class EtcdConnection {
     }
 
     private static X509Certificate[] certificates(Path file, String option, String what) {
-        try (InputStream in = Files.newInputStream(requireFile(file, option, what))) {
-            X509Certificate[] certs = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
-                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
-            if (certs.length == 0) {
-                throw new CommandRefused("the " + what + " " + file + " (" + option + ") holds no PEM certificate");
-            }
-            return certs;
-        } catch (AccessDeniedException e) {
-            throw new CommandRefused(unreadable(file, option, what));
-        } catch (IOException | CertificateException e) {
-            throw new CommandRefused("the " + what + " " + file + " (" + option + ") is not a PEM certificate: give the "
-                    + "file etcdctl takes for " + option);
-        }
+        return PemFiles.certificates(file, option, what);
     }
 
     /** Every PEM form etcdctl takes: PKCS#8, RSA PKCS#1 (kubeadm) and EC SEC1 (k3s, rke2). Never says a key byte. */
     static PrivateKey privateKey(Path file) {
-        String what = "etcd client key";
-        try (PEMParser pem = new PEMParser(Files.newBufferedReader(requireFile(file, "--key", what),
-                StandardCharsets.US_ASCII))) {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            for (Object item = pem.readObject(); item != null; item = pem.readObject()) {
-                if (item instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate();
-                }
-                if (item instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info);
-                }
-                if (item instanceof PEMEncryptedKeyPair || item instanceof PKCS8EncryptedPrivateKeyInfo) {
-                    throw new CommandRefused("the " + what + " " + file + " (--key) is encrypted with a passphrase: "
-                            + "give an unencrypted key, as kube-apiserver and etcdctl use");
-                }
-                // an "EC PARAMETERS" block before the key, as `openssl ecparam -genkey` writes: skip it
-            }
-        } catch (AccessDeniedException e) {
-            throw new CommandRefused(unreadable(file, "--key", what));
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof CommandRefused refused) {
-                throw refused;
-            }
-            // no parser message: it could quote the file
-        }
-        throw new CommandRefused("the " + what + " " + file + " (--key) holds no PEM private key: give the key of "
-                + "--cert (BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)");
-    }
-
-    private static Path requireFile(Path file, String option, String what) {
-        if (!Files.exists(file)) {
-            throw new CommandRefused("the " + what + " " + file + " (" + option + "): no such file. Check the path "
-                    + "(the flag, the ETCDCTL_ variable or the node configuration file)");
-        }
-        return file;
-    }
-
-    private static String unreadable(Path file, String option, String what) {
-        return "cannot read the " + what + " " + file + " (" + option + "): permission denied. Run as root (or the user "
-                + "kube-apiserver's etcd client files belong to)";
+        return PemFiles.privateKey(file, "--key", "--cert", "etcd client key");
     }
 
     /** --token (or SECRETS_ENCRYPT_TOKEN), then --token-file, then <data-dir>/token. */

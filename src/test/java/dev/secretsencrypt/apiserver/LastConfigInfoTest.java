@@ -34,4 +34,13 @@ class LastConfigInfoTest {
         assertTrue(LastConfigInfo.parse("apiserver_request_total{code=\"200\"} 5\n").isEmpty());
         assertTrue(LastConfigInfo.single("").isEmpty());
     }
+
+    @Test
+    void kubeApiserver1372NamesTheLastConfigItLoadedNotTheBrokenFileThatFollowed() throws Exception {
+        String page = java.nio.file.Files.readString(java.nio.file.Path.of("testdata", "apiserver-metrics",
+                "kube-apiserver-v1.37.2-after-a-failed-reload.txt"));
+        assertEquals(Optional.of(new LastConfigInfo(
+                "sha256:73095bbbe8f317654631b5a70d7c53951e472e19c3daa5b71a50958a5e82991b",
+                new LoadedConfigHash("fda5f3c70041a3872ffd4c6e8e86dc9f37e95e25df2bda6795975be0bb399a9c"))), LastConfigInfo.single(page));
+    }
 }

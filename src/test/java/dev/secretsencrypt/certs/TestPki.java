@@ -47,6 +47,7 @@ public final class TestPki {
         return new Issued(build(new X500Principal(dn), keys, new X500Principal(dn), keys, notBefore, notAfter, true), keys);
     }
 
+    /** A leaf for these names: DNS names, or IP literals (which become IP SANs). */
     public static Issued leaf(Issued issuer, String dn, Instant notBefore, Instant notAfter, String... dnsNames) {
         KeyPair keys = ecKeys();
         return new Issued(build(new X500Principal(dn), keys, issuer.cert().getSubjectX500Principal(), issuer.keys(),
@@ -104,7 +105,9 @@ public final class TestPki {
             if (dnsNames.length > 0) {
                 GeneralName[] names = new GeneralName[dnsNames.length];
                 for (int i = 0; i < names.length; i++) {
-                    names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+                    // an IP literal (127.0.0.1, ::1) is an IP SAN, as a serving certificate for a loopback URL needs
+                    names[i] = new GeneralName(dnsNames[i].matches("[0-9.]+|.*:.*") ? GeneralName.iPAddress
+                            : GeneralName.dNSName, dnsNames[i]);
                 }
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }

@@ -1,7 +1,9 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.apiserver.ApiserverEndpoint;
 import io.etcd.jetcd.Client;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where the scenarios run: kube-apiservers that load {@code <server data dir>/encryption-config.json} with
@@ -30,6 +32,11 @@ interface ControlPlane extends AutoCloseable {
      * kube-apiserver` does; returns false where it cannot (the caller then waits for the automatic reload).
      */
     boolean loadNow(ApiServer server);
+
+    /** How the tool's --apiserver-* options reach this server's /metrics; empty where the test cannot say. */
+    default Optional<ApiserverEndpoint> apiserverEndpoint(ApiServer server) {
+        return Optional.empty();
+    }
 
     /** Versions and shape, for the test output: "kube-apiserver v1.37.2 ×3 on etcd 3.6.16". */
     String description();

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.apiserver.ApiserverEndpoint;
 import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,6 +99,12 @@ final class LocalControlPlane implements ControlPlane {
         launch(s);
         awaitReady(s);
         return true;
+    }
+
+    @Override
+    public Optional<ApiserverEndpoint> apiserverEndpoint(ApiServer server) {
+        return Optional.of(new ApiserverEndpoint(server.api().base(), Optional.of(pki.caCert()), Optional.empty(),
+                Optional.of(pki.clientCert()), Optional.of(pki.clientKey())));
     }
 
     @Override

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.apiserver.ApiserverEndpoint;
+import dev.secretsencrypt.apiserver.ConfigFileSeen;
+import dev.secretsencrypt.apiserver.HttpApiserverProbe;
 import dev.secretsencrypt.apiserver.LastConfigInfo;
+import dev.secretsencrypt.apiserver.LoadedConfig;
 import dev.secretsencrypt.apiserver.LoadedConfigHash;
 import dev.secretsencrypt.certs.TestPki;
 import dev.secretsencrypt.cli.Main;
@@ -257,13 +261,24 @@ abstract class RotationScenarios {
             LoadedConfigHash file = LoadedConfigHash.ofFile(Files.readAllBytes(s.configFile()));
             long t0 = System.nanoTime();
             String line = awaitLoaded(s, file);
+            // the agent's probe, over HTTPS with the client certificate, says the same as the metric line
+            Optional<ApiserverEndpoint> endpoint = plane.apiserverEndpoint(s);
+            if (endpoint.isPresent()) {
+                ConfigFileSeen seen = new ConfigFileSeen(file, Files.getLastModifiedTime(s.configFile()).toInstant());
+                assertEquals(new LoadedConfig.Loaded(file, LoadedConfig.Evidence.LAST_CONFIG_INFO),
+                        new HttpApiserverProbe(endpoint.get()).probe(seen), "HttpApiserverProbe on " + s.nodeName());
+                probesChecked++;
+            }
             String reported = toolHashes.get(s.nodeName());
             assertEquals(file.sha256Hex(), reported == null ? null : reported.substring(reported.lastIndexOf('-') + 1),
                     "the tool's reported hash for " + s.nodeName());
-            log("after %s, %s loaded in %d s: %s | tool: %s %s", after, s.nodeName(),
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), line, s.nodeName(), reported);
+            log("after %s, %s loaded in %d s: %s | tool: %s %s | probes agreeing so far: %d", after, s.nodeName(),
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), line, s.nodeName(), reported, probesChecked);
         }
     }
+
+    /** How many times HttpApiserverProbe agreed with a real apiserver's last_config_info, for the test output. */
+    int probesChecked;
 
     /** Waits until the server reports this file in last_config_info (a restart where the plane can); returns the metric line. */
     String awaitLoaded(ApiServer s, LoadedConfigHash file) {

@@ -50,6 +50,9 @@ record TestPki(Path dir) {
     Path servingKey() { return dir.resolve("serving.key"); }
     Path serviceAccountKey() { return dir.resolve("sa.key"); }
     Path serviceAccountPublicKey() { return dir.resolve("sa.pub"); }
+    /** The system:masters client certificate and its key (PKCS#8), as files for the tool's --apiserver-cert/-key. */
+    Path clientCert() { return dir.resolve("client.crt"); }
+    Path clientKey() { return dir.resolve("client.key"); }
 
     /** TLS for the REST client: trusts only the test CA, authenticates with the system:masters client certificate. */
     SSLContext clientTls() {
