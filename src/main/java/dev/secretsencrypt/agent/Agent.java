@@ -96,7 +96,7 @@ public final class Agent implements AutoCloseable {
         leaderThread = new Thread(this::leadWhenElected, "agent-leader");
         leaderThread.start();
         log.info("agent started on " + nodeName + ": keeps " + configFile + " in line with " + node.describeState()
-                + "; reports " + settings.probe().map(p -> "what kube-apiserver at " + p.describe() + " loaded")
+                + "; reports " + settings.probe().map(p -> "what " + p.describe() + " loaded")
                 .orElse("its file (no --apiserver-url: a report then means the file, not what kube-apiserver "
                         + "loaded)") + settings.rotateEvery().map(d -> "; rotates every " + durationText(d))
                 .orElse("") + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":"

@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -25,6 +26,9 @@ import picocli.CommandLine.ParameterException;
                 + "--rotate-every runs rotate-keys on that schedule. Serves /metrics and /healthz on a loopback port. "
                 + "Runs until SIGTERM (systemd: secrets-encrypt-agent.service)."})
 final class AgentCommand extends StateCommand {
+    @Mixin
+    ApiserverOptions apiserver;
+
     @Option(names = "--metrics-address", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9623",
             description = "Where to serve /metrics and /healthz (default: ${DEFAULT-VALUE}); 'off' serves nothing. "
                     + "Keep it on loopback: it needs no credentials.")
@@ -57,7 +61,7 @@ final class AgentCommand extends StateCommand {
                 || probeMillis < 1 || leaderRecheckMillis < 1) {
             throw new ParameterException(spec.commandLine(), "--wait-timeout and --rotate-every must be above zero");
         }
-        Optional<ApiserverConfigProbe> probe = Optional.empty();
+        Optional<ApiserverConfigProbe> probe = apiserver.probe();
         AgentSettings.Timing defaults = AgentSettings.Timing.defaults();
         Duration probeEvery = Duration.ofMillis(probeMillis);
         AgentSettings.Timing timing = new AgentSettings.Timing(Duration.ofSeconds(reportLeaseSeconds), probeEvery,

@@ -98,6 +98,22 @@ public final class SimulatedApiserver implements AutoCloseable {
         });
     }
 
+    /**
+     * For scripts/quickstart.sh: {@code SimulatedApiserver MODE LAG_SECONDS:CONFIG_FILE...} starts one apiserver per
+     * file, prints {@code CONFIG_FILE URL CA_FILE} for each, and serves until killed.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        Mode mode = Mode.valueOf(args[0]);
+        for (int i = 1; i < args.length; i++) {
+            int colon = args[i].indexOf(':');
+            SimulatedApiserver api = start(Path.of(args[i].substring(colon + 1)), mode);
+            api.setLag(Duration.ofSeconds(Long.parseLong(args[i].substring(0, colon))));
+            System.out.println(args[i].substring(colon + 1) + " " + api.url() + " " + api.caFile());
+        }
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
     /** Starts serving now, having "loaded" the file as it is (none if it does not exist yet). */
     public static SimulatedApiserver start(Path configFile, Mode mode) {
         try {

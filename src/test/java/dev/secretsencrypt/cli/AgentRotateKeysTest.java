@@ -1,0 +1,223 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.envelope.ProviderChain;
+import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.SimulatedApiserver;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.PutOption;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three servers on a three-member etcd, each with a simulated kube-apiserver (the real metrics format; it "reloads"
+ * its file after a lag) and its own agent in a JVM of its own. rotate-keys moves only as the apiservers load each
+ * file, with nothing restarted and no sync run by hand.
+ */
+class AgentRotateKeysTest {
+    static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");
+    static final Duration QUICK = Duration.ofMillis(500);
+    static final Duration LAGGING = Duration.ofSeconds(12);
+
+    static EtcdCluster etcd;
+
+    @TempDir
+    Path tmp;
+
+    SimulatedServers servers;
+    final Map<String, SimulatedApiserver> apiservers = new LinkedHashMap<>();
+    final Map<String, Process> agents = new LinkedHashMap<>();
+    final Map<String, byte[]> plain = new HashMap<>();
+    Envelope old;
+
+    @BeforeAll
+    static void startEtcd() {
+        etcd = EtcdCluster.start(3);
+    }
+
+    @AfterAll
+    static void stopEtcd() {
+        etcd.close();
+    }
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        for (Process p : agents.values()) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        apiservers.values().forEach(SimulatedApiserver::close);
+    }
+
+    @Test
+    void rotateKeysStopsWhileOneApiserverLagsAndCompletesOnceItLoadedWithNothingRestarted() throws Exception {
+        enabledWithSecretsAndAgents(200);
+        apiservers.get("node-3").setLag(LAGGING);
+
+        long t0 = System.nanoTime();
+        Cli.Result lagging = servers.on("node-1", "rotate-keys", "--timeout", "4s", "--poll-interval-ms", "200");
+        System.out.println("rotate-keys while node-3 lags " + LAGGING.toSeconds() + " s:\n" + lagging.all());
+        assertEquals(1, lagging.exitCode(), lagging.all());
+        assertTrue(lagging.err().contains("rotate-keys stopped after step 1 (prepare): in 4s not every server loaded "
+                + "the prepared config (stage prepare): node-3 did not load it: the agent on node-3 reports once "
+                + "kube-apiserver there loaded the file"), lagging.err());
+        assertTrue(lagging.out().contains("  node-1 loaded the prepared config"), lagging.out());
+        assertTrue(lagging.out().contains("  node-2 loaded the prepared config"), lagging.out());
+        assertEquals("prepare", stage());
+        assertFalse(lagging.all().contains("step 2/4"), "nothing went on while node-3 lagged");
+
+        Cli.Result done = servers.on("node-1", "rotate-keys", "--timeout", "1m", "--poll-interval-ms", "200");
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        System.out.println("rotate-keys once node-3 caught up (" + seconds + " s in all):\n" + done.all());
+        assertEquals(0, done.exitCode(), done.all());
+        assertTrue(done.out().startsWith("continuing the rotation from stage prepare\n"), done.out());
+        int node3 = done.out().indexOf("  node-3 loaded the prepared config (stage prepare) (3/3)");
+        assertTrue(node3 >= 0 && node3 < done.out().indexOf("step 2/4 rotate: "), done.out());
+        assertTrue(done.out().contains("every server (3) loaded the rotated config"), done.out());
+        assertTrue(done.out().contains("rotate-keys done: every server loaded the final config"), done.out());
+        assertEquals("reencrypt_finished", stage());
+
+        everyValueUnderTheNewKey();
+        for (String node : SERVERS) {
+            // each simulated apiserver serves with the final file: loaded by its reload, never by a restart
+            assertEquals(ConfigFiles.sha256Hex(Files.readAllBytes(servers.configFile(node))),
+                    apiservers.get(node).loadedSha256().orElseThrow(), node);
+        }
+        JsonNode nodes = new ObjectMapper().readTree(servers.on("node-2", "nodes", "-o", "json").out());
+        for (JsonNode n : nodes) {
+            assertEquals("apiserver", n.path("source").asText(), n.toString());
+            assertFalse(n.path("stale").asBoolean(), n.toString());
+            assertFalse(n.path("mustreload").asBoolean(), n.toString());
+        }
+        assertTrue(agentLog("node-3").contains("reported node-3 prepare-"), agentLog("node-3"));
+    }
+
+    @Test
+    void anAgentKilledMidRotationLeavesAStaleReportThatHoldsTheRotationUntilItIsBack() throws Exception {
+        enabledWithSecretsAndAgents(20);
+        Process node2 = agents.get("node-2");
+        node2.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        awaitNodes(all -> all.findParents("name").stream().anyMatch(n -> n.path("name").asText().equals("node-2")
+                && n.path("stale").asBoolean()), "node-2's report turns stale");
+
+        Cli.Result held = servers.on("node-1", "rotate-keys", "--timeout", "3s", "--poll-interval-ms", "200");
+        assertEquals(1, held.exitCode(), held.all());
+        assertTrue(held.err().contains("node-2 (its report is stale: start its agent) did not load it"), held.err());
+        assertTrue(servers.on("node-1", "status").out().contains("node-2  "), "status lists node-2");
+        assertTrue(servers.on("node-1", "nodes").out().contains("stale: agent gone"));
+
+        startAgent("node-2");
+        Cli.Result done = servers.on("node-1", "rotate-keys", "--timeout", "1m", "--poll-interval-ms", "200");
+        assertEquals(0, done.exitCode(), done.all());
+        assertEquals("reencrypt_finished", stage());
+        everyValueUnderTheNewKey();
+    }
+
+    // ---- set-up ----
+
+    void enabledWithSecretsAndAgents(int secrets) throws Exception {
+        servers = new SimulatedServers(tmp, etcd);
+        servers.putDefaultNamespace();
+        Cli.Result enabled = servers.on("node-1", "enable");
+        assertEquals(0, enabled.exitCode(), enabled.all());
+        for (String node : SERVERS) {
+            Cli.Result sync = servers.on(node, "sync"); // as the unit's ExecStartPre before kube-apiserver's first start
+            assertEquals(0, sync.exitCode(), sync.all());
+        }
+        old = servers.chain("node-1").writer();
+        List<Op> batch = new ArrayList<>();
+        for (int i = 0; i < secrets; i++) {
+            String key = String.format("%s/secrets/ns-%02d/s-%05d", servers.etcdPrefix, i % 10, i);
+            byte[] value = ("k8s\0secret " + i).getBytes(StandardCharsets.ISO_8859_1);
+            plain.put(key, value);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));
+            if (batch.size() == 100 || i == secrets - 1) {
+                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                batch.clear();
+            }
+        }
+        for (String node : SERVERS) {
+            SimulatedApiserver api = SimulatedApiserver.start(servers.configFile(node), SimulatedApiserver.Mode.LAST_CONFIG_INFO);
+            api.setLag(QUICK);
+            apiservers.put(node, api);
+            startAgent(node);
+        }
+        awaitNodes(all -> all.size() == SERVERS.size() && all.findParents("name").stream().allMatch(n ->
+                n.path("source").asText().equals("apiserver") && !n.path("stale").asBoolean()),
+                "every server reported by its agent from its apiserver");
+    }
+
+    void startAgent(String node) throws Exception {
+        SimulatedApiserver api = apiservers.get(node);
+        agents.put(node, servers.child(node, "agent", "--apiserver-url", api.url().toString(), "--apiserver-cacert",
+                api.caFile().toString(), "--metrics-address", "off", "--report-lease-seconds", "4",
+                "--probe-interval-ms", "200", "--leader-recheck-ms", "1000")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve(node + "-agent.log").toFile()).start());
+    }
+
+    String agentLog(String node) throws Exception {
+        return Files.readString(tmp.resolve(node + "-agent.log"));
+    }
+
+    /** Waits (at most 30 s) until {@code nodes -o json} (the array of servers) matches. */
+    void awaitNodes(Predicate<JsonNode> matches, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            Cli.Result r = servers.on("node-1", "nodes", "-o", "json");
+            last = r.all();
+            if (r.exitCode() == 0 && matches.test(new ObjectMapper().readTree(r.out()))) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("not within 30 s: " + what + "\n" + last);
+    }
+
+    String stage() throws Exception {
+        return new ObjectMapper().readTree(servers.on("node-1", "status", "-o", "json").out()).path("stage").asText();
+    }
+
+    /** Every Secret is under the one aescbc key left in the servers' (identical) files, its plaintext intact. */
+    void everyValueUnderTheNewKey() throws Exception {
+        byte[] file = Files.readAllBytes(servers.configFile("node-1"));
+        for (String node : SERVERS) {
+            assertArrayEquals(file, Files.readAllBytes(servers.configFile(node)), node + " has another file");
+        }
+        ProviderChain now = servers.chain("node-1");
+        String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
+        assertFalse(prefix.equals(new String(old.prefix(), StandardCharsets.UTF_8)), prefix);
+        List<KeyValue> stored = servers.valuesUnder(servers.etcdPrefix + "/secrets/");
+        assertEquals(plain.size(), stored.size());
+        for (KeyValue kv : stored) {
+            String key = kv.getKey().toString(StandardCharsets.UTF_8);
+            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
+            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
+                    .plaintext(), key);
+        }
+    }
+}
