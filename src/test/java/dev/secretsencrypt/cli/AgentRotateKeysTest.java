@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentRotateKeysTest {
     static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");
     static final Duration QUICK = Duration.ofMillis(500);
-    static final Duration LAGGING = Duration.ofSeconds(12);
+    static final Duration LAGGING = Duration.ofSeconds(8);
 
     static EtcdCluster etcd;
 

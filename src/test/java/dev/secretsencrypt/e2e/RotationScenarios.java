@@ -216,6 +216,116 @@ abstract class RotationScenarios {
         }
     }
 
+    @Test
+    void rotateKeysWithAnAgentOnEachOfThreeApiserversNeedsNoRestartAndAReaderOfEverySecretNeverFails() throws Exception {
+        start("rotate-keys with agents", 3);
+        List<ApiServer> servers = plane.servers();
+        org.junit.jupiter.api.Assumptions.assumeTrue(plane.apiserverEndpoint(servers.get(0)).isPresent(),
+                "this control plane does not give the agent its apiservers' metrics");
+        Map<String, Map<String, String>> secrets = createSecrets(60, "s");
+        Envelope before = writer(servers.get(0));
+        List<Process> agents = new ArrayList<>();
+        List<Integer> metricsPorts = new ArrayList<>();
+        for (ApiServer s : servers) {
+            int port;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = free.getLocalPort();
+            }
+            metricsPorts.add(port);
+            ApiserverEndpoint api = plane.apiserverEndpoint(s).orElseThrow();
+            List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main", "agent",
+                    "--apiserver-url", api.url().toString(), "--apiserver-cacert", api.caCert().orElseThrow().toString(),
+                    "--apiserver-cert", api.clientCert().orElseThrow().toString(), "--apiserver-key",
+                    api.clientKey().orElseThrow().toString(), "--metrics-address", "127.0.0.1:" + port));
+            args.addAll(toolOptions(s));
+            agents.add(new ProcessBuilder(args).redirectErrorStream(true)
+                    .redirectOutput(tmp.resolve(s.nodeName() + "-agent.log").toFile()).start());
+        }
+        // Reads every Secret through every apiserver, round after round, for the whole rotation.
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger reads = new AtomicInteger();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread reader = new Thread(() -> {
+            while (!stop.get()) {
+                for (ApiServer via : servers) {
+                    for (Map.Entry<String, Map<String, String>> e : secrets.entrySet()) {
+                        try {
+                            Map<String, String> got = via.api().secret(NS, e.getKey());
+                            if (!got.equals(e.getValue())) {
+                                failures.add(via.nodeName() + " " + e.getKey() + ": other data");
+                            }
+                        } catch (RuntimeException | AssertionError failed) {
+                            failures.add(via.nodeName() + " " + e.getKey() + ": " + failed.getMessage());
+                        }
+                        reads.incrementAndGet();
+                    }
+                }
+            }
+        }, "e2e-reader");
+        try {
+            awaitAgentReports(servers);
+            reader.start();
+            long t0 = System.nanoTime();
+            ToolRun rotated = tool(servers.get(0), "rotate-keys", "--timeout", "5m");
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+            Thread.sleep(2000);
+            stop.set(true);
+            reader.join(TimeUnit.SECONDS.toMillis(60));
+            log("rotate-keys on node-1 with an agent on each server, no restart (%d s):%n%s%s", seconds, rotated.out(),
+                    rotated.err());
+            log("reader: %d reads of %d Secrets through node-1..3 during the rotation, %d failed", reads.get(),
+                    secrets.size(), failures.size());
+            assertEquals(0, rotated.exitCode(), rotated.all());
+            assertTrue(rotated.out().contains("rotate-keys done: every server loaded the final config"), rotated.out());
+            assertEquals(List.of(), failures, "reads that failed during the rotation");
+            assertTrue(reads.get() >= secrets.size() * servers.size(), "the reader read every Secret at least once");
+            Envelope after = writer(servers.get(0));
+            assertTrue(!after.description().equals(before.description()), after.description());
+            assertEverySecretAndConfigMapUnder(after);
+            for (ApiServer via : servers) {
+                assertEverySecretReadsBack(secrets, via);
+                String info = via.api().metrics().lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{"))
+                        .findFirst().orElseThrow();
+                assertTrue(info.contains(LoadedConfigHash.ofFile(Files.readAllBytes(via.configFile())).label()), info);
+            }
+            String metrics = new String(java.net.URI.create("http://127.0.0.1:" + metricsPorts.get(0) + "/metrics")
+                    .toURL().openStream().readAllBytes(), StandardCharsets.UTF_8);
+            log("agent /metrics on node-1 (excerpt):%n%s", metrics.lines().filter(l -> l.startsWith("secrets_encrypt_")
+                    && !l.startsWith("secrets_encrypt_certificate")).reduce((a, b) -> a + "\n" + b).orElse(""));
+            assertTrue(metrics.contains("secrets_encrypt_stage{stage=\"reencrypt_finished\"} 1.0"), metrics);
+        } finally {
+            stop.set(true);
+            for (Process p : agents) {
+                p.destroy(); // SIGTERM, as systemctl stop sends
+                p.waitFor(20, TimeUnit.SECONDS);
+                p.destroyForcibly();
+            }
+        }
+        for (ApiServer s : servers) {
+            String agentLog = Files.readString(tmp.resolve(s.nodeName() + "-agent.log"));
+            assertTrue(agentLog.contains("agent stopped on " + s.nodeName()), agentLog);
+            assertTrue(agentLog.contains("(from kube-apiserver: last_config_info)"), agentLog);
+        }
+    }
+
+    /** Until every server's report comes from its agent reading its apiserver (at most two minutes). */
+    void awaitAgentReports(List<ApiServer> servers) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            ToolRun nodes = tool(servers.get(0), "nodes");
+            last = nodes.all();
+            if (nodes.exitCode() == 0 && nodes.out().lines().filter(l -> l.startsWith("node-"))
+                    .filter(l -> l.contains(" apiserver ")).count() == servers.size()) {
+                log("every agent reports from its apiserver:%n%s", nodes.out());
+                return;
+            }
+            Thread.sleep(1000);
+        }
+        throw new AssertionError("the agents did not all report from their apiservers within 2 min:\n" + last);
+    }
+
     // ---- steps ----
 
     /** Starts the control plane: the same aescbc config in every data dir, the apiservers, enable, sync. */
@@ -416,19 +526,25 @@ abstract class RotationScenarios {
     }
 
     ToolRun tool(ApiServer on, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(toolOptions(on));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new ToolRun(code, out.toString(), err.toString());
+    }
+
+    /** The options that make the tool act as {@code on}'s server: its data dir, name, etcd and the cluster token. */
+    List<String> toolOptions(ApiServer on) throws Exception {
         Path token = tmp.resolve("token");
         if (!Files.exists(token)) {
             Files.writeString(token, "e2e-cluster-token-" + System.nanoTime());
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         }
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-d", on.dataDir().toString(), "--node-name", on.nodeName(),
+        List<String> all = new ArrayList<>(List.of("-d", on.dataDir().toString(), "--node-name", on.nodeName(),
                 "--endpoints", plane.etcdEndpoint(), "--token-file", token.toString()));
         all.addAll(plane.etcdOptions());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-        return new ToolRun(code, out.toString(), err.toString());
+        return all;
     }
 
     /** node name → {@code <stage>-<hex>} from `status`'s node lines. */
