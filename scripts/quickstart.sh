@@ -34,10 +34,10 @@ set -e
 printf '\nfile mode of encryption-config.json: %s\n' "$(stat -c %a "$data/encryption-config.json")"
 
 if command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ]; then
-  printf '\n== the same rotation on an HA control plane: three servers, a three-member etcd on loopback\n'
-  bash scripts/ha-demo.sh
-  printf '\n== re-encryption of 2000 stored Secrets in a loopback etcd (scripts/reencrypt-demo.sh N for more)\n'
-  bash scripts/reencrypt-demo.sh 2000
+  printf '\n== an HA control plane that rotates itself: three servers with agents, a three-member etcd on loopback\n'
+  bash scripts/agents-demo.sh
+  printf '\n(more: scripts/ha-demo.sh runs the same rotation step by step with restarts and sync, as without agents;\n'
+  printf ' scripts/reencrypt-demo.sh N re-encrypts N stored Secrets)\n'
 else
-  printf '\n(install etcd-server to also see the HA rotation: apt-get install -y etcd-server; then scripts/ha-demo.sh)\n'
+  printf '\n(install etcd-server to also see the HA rotation with agents: apt-get install -y etcd-server; then scripts/agents-demo.sh)\n'
 fi

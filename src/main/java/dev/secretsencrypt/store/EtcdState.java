@@ -185,7 +185,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
 
     /** Hears each change of the rotation state. */
     public StateWatch stateWatch() {
-        return new EtcdStateWatch(client, stateKey());
+        return new EtcdStateWatch(client, prefix);
     }
 
     @Override

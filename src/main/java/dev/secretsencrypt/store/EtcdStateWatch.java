@@ -10,16 +10,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** {@link StateWatch} on an etcd watch of the state key, opened again after an error. */
+/** {@link StateWatch} on an etcd watch of the tool's prefix (state, reports, run record), opened again after an error. */
 final class EtcdStateWatch implements StateWatch {
     private static final long REOPEN_DELAY_MILLIS = 1000;
 
     private final Client client;
-    private final ByteSequence stateKey;
+    private final ByteSequence prefix;
 
-    EtcdStateWatch(Client client, String stateKey) {
+    EtcdStateWatch(Client client, String prefix) {
         this.client = client;
-        this.stateKey = ByteSequence.from(stateKey, StandardCharsets.UTF_8);
+        this.prefix = ByteSequence.from(prefix, StandardCharsets.UTF_8);
     }
 
     @Override
@@ -33,7 +33,7 @@ final class EtcdStateWatch implements StateWatch {
                     return;
                 }
                 Runnable again = this;
-                current.set(client.getWatchClient().watch(stateKey, WatchOption.DEFAULT, Watch.listener(
+                current.set(client.getWatchClient().watch(prefix, WatchOption.builder().isPrefix(true).build(), Watch.listener(
                         response -> changed.run(),
                         error -> reopen(again, changed, closed, current),
                         () -> reopen(again, changed, closed, current))));

@@ -551,7 +551,7 @@ abstract class RotationScenarios {
     static Map<String, String> reportedHashes(ToolRun status) {
         assertEquals(0, status.exitCode(), status.all());
         Map<String, String> hashes = new TreeMap<>();
-        Matcher m = Pattern.compile("(?m)^(node-\\d+)\\s+(\\S+-[0-9a-f]{64})$").matcher(status.out());
+        Matcher m = Pattern.compile("(?m)^(node-\\d+)\\s+(\\S+-[0-9a-f]{64})(?:\\s|$)").matcher(status.out());
         while (m.find()) {
             hashes.put(m.group(1), m.group(2));
         }
