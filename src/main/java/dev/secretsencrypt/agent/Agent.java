@@ -34,8 +34,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code secrets-encrypt agent}: on every server, keeps this node's file in line with the cluster state (an etcd
- * watch), reports what this server's kube-apiserver loaded (its own metrics; else the file, as sync does) under a
- * lease that makes the report stale when the agent goes, and, on the one agent that leads, carries out requested
+ * watch), reports what this server's kube-apiserver loaded (read from its own metrics; without them it reports
+ * nothing, leaving the report to sync at the apiserver's restart) under a lease that makes the report stale when the
+ * agent goes, and, on the one agent that leads, carries out requested
  * re-encryptions, resumes one whose runner died, and runs the rotation schedule. The loop and scheduling only: every
  * change goes through the same use cases as the commands, with their refusals.
  */
@@ -96,9 +97,9 @@ public final class Agent implements AutoCloseable {
         leaderThread = new Thread(this::leadWhenElected, "agent-leader");
         leaderThread.start();
         log.info("agent started on " + nodeName + ": keeps " + configFile + " in line with " + node.describeState()
-                + "; reports " + settings.probe().map(p -> "what " + p.describe() + " loaded")
-                .orElse("its file (no --apiserver-url: a report then means the file, not what kube-apiserver "
-                        + "loaded)") + settings.rotateEvery().map(d -> "; rotates every " + durationText(d))
+                + settings.probe().map(p -> "; reports what " + p.describe() + " loaded")
+                .orElse("; reports nothing (no --apiserver-url, so it cannot see what kube-apiserver loaded): after "
+                        + "each change restart kube-apiserver here, whose sync (ExecStartPre) reports the file") + settings.rotateEvery().map(d -> "; rotates every " + durationText(d))
                 .orElse("") + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":"
                 + h.address().getPort() + "/metrics").orElse(""));
         Instant certificatesDue = Instant.MIN;
@@ -190,7 +191,8 @@ public final class Agent implements AutoCloseable {
     private boolean report(ServerNode.NodeFile file) {
         Snapshot at = file.state();
         if (settings.probe().isEmpty()) {
-            reportOnce(at, file.sha256Hex(), ServerRegistry.Source.FILE, "from its file");
+            // A file written is not a file loaded: claiming it would let a key retire while this apiserver still
+            // writes with it. Without the apiserver's metrics the report stays sync's, made when kube-apiserver started.
             return false;
         }
         LoadedConfig loaded = settings.probe().get().probe(new ConfigFileSeen(new LoadedConfigHash(file.sha256Hex()),

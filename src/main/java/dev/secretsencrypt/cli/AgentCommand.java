@@ -19,8 +19,9 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Run on every server: keep this server's file and report current, and rotate when asked.", "",
                 "Watches the cluster state in etcd and rewrites this node's encryption-config.json when it changes. "
-                + "Reports what this server's kube-apiserver loaded, read from its own /metrics (--apiserver-url), or "
-                + "else the file, as sync does. The report is kept alive by a lease: when the agent stops, the "
+                + "Reports what this server's kube-apiserver loaded, read from its own /metrics (--apiserver-url); "
+                + "without that URL it cannot see a reload, so it reports nothing and the sync run at kube-apiserver's "
+                + "restart reports the file. The report is kept alive by a lease: when the agent stops, the "
                 + "report turns stale and holds back rotate and reencrypt. One agent leads: it carries out "
                 + "re-encryptions requested with reencrypt --async, resumes one whose runner died, and with "
                 + "--rotate-every runs rotate-keys on that schedule. Serves /metrics and /healthz on a loopback port. "
