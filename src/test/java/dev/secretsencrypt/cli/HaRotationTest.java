@@ -112,9 +112,9 @@ class HaRotationTest {
         Cli.Result mismatch = on("node-1", "status");
         assertTrue(mismatch.out().contains("Server Encryption Hashes: hash does not match between node-1 and node-2"),
                 mismatch.out());
-        assertTrue(mismatch.out().matches("(?s).*\nnode-2  start-[0-9a-f]{64}  needs restart\n.*"), mismatch.out());
-        assertFalse(mismatch.out().contains("node-1  prepare-") && mismatch.out().matches("(?s).*node-1  prepare-[0-9a-f]{64}  "
-                + "needs restart.*"), "node-1 loaded the prepared config");
+        assertTrue(mismatch.out().matches("(?s).*\nnode-2  start-[0-9a-f]{64} +from file  needs restart\n.*"), mismatch.out());
+        assertFalse(mismatch.out().contains("node-1  prepare-") && mismatch.out().matches("(?s).*node-1  prepare-[0-9a-f]{64} +"
+                + "from file  needs restart.*"), "node-1 loaded the prepared config");
 
         syncEveryServer();
         Cli.Result rotate = on("node-2", "rotate");
