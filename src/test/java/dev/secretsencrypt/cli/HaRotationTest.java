@@ -127,7 +127,7 @@ class HaRotationTest {
         Cli.Result status = on("node-3", "status");
         assertTrue(status.out().contains("Current Rotation Stage: rotate"), status.out());
         assertTrue(status.out().contains("All hashes match"), status.out());
-        assertEquals(3, status.out().lines().filter(l -> l.matches("node-\\d  rotate-[0-9a-f]{64}")).count(),
+        assertEquals(3, status.out().lines().filter(l -> l.matches("node-\\d  rotate-[0-9a-f]{64}  from file")).count(),
                 status.out());
     }
 
