@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 if [ ! -f target/secrets-encrypt.jar ] || [ ! -f target/test-classes/dev/secretsencrypt/testing/SimulatedApiserver.class ]; then
   mvn -B -q -DskipTests package test-compile
 fi
-etcd_bin=${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}
-if [ ! -x "$etcd_bin" ]; then
+# shellcheck source=scripts/packaging/loopback-etcd.sh
+. scripts/packaging/loopback-etcd.sh
+if [ ! -x "$(etcd_binary)" ]; then
   echo "Error: etcd not found: install it (Debian: apt-get install -y etcd-server) or set ETCD_BIN" >&2
   exit 1
 fi
@@ -24,37 +25,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-declare -a client peer metrics
-cluster=""
-for i in 0 1 2; do
-  client[$i]=$(port); peer[$i]=$(port); metrics[$i]=$(port)
-  cluster+="${cluster:+,}m$i=http://127.0.0.1:${peer[$i]}"
-done
-for i in 0 1 2; do
-  "$etcd_bin" --name "m$i" --data-dir "$work/etcd-m$i" \
-    --listen-client-urls "http://127.0.0.1:${client[$i]}" --advertise-client-urls "http://127.0.0.1:${client[$i]}" \
-    --listen-peer-urls "http://127.0.0.1:${peer[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer[$i]}" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "agents-demo-$$" \
-    >"$work/etcd-m$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 0 1 2; do
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:${client[$i]}/health" 2>/dev/null | grep -q '"health":"true"' && break
-    sleep 0.2
-  done
-done
+start_loopback_etcd_cluster "$work/etcd" 3
+pids+=("${etcd_pids[@]}")
+declare -a client metrics
+for i in 0 1 2; do client[i]=${etcd_clients[i]#http://127.0.0.1:}; metrics[i]=$(free_port); done
 endpoints="http://127.0.0.1:${client[0]},http://127.0.0.1:${client[1]},http://127.0.0.1:${client[2]}"
 echo "three-member etcd on $endpoints"
 head -c 32 /dev/urandom | base64 > "$work/token"; chmod 600 "$work/token"
 
-opts() { echo "-d $work/server-$1 --node-name server-$1 --endpoints http://127.0.0.1:${client[$(($1-1))]} --token-file $work/token"; }
-on() { local n=$1; shift; printf '\n[server-%s]$ secrets-encrypt %s\n' "$n" "$*"; $se "$@" $(opts "$n"); }
+# server N's options, in the array o: its data dir, name, own etcd member and the cluster token
+opts() { o=(-d "$work/server-$1" --node-name "server-$1" --endpoints "http://127.0.0.1:${client[$1-1]}" --token-file "$work/token"); }
+on() { local n=$1; shift; printf '\n[server-%s]$ secrets-encrypt %s\n' "$n" "$*"; opts "$n"; $se "$@" "${o[@]}"; }
 note() { printf '\n# %s\n' "$*"; }
 
 on 1 enable
-for n in 1 2 3; do $se sync $(opts "$n") >/dev/null; done   # what each server's ExecStartPre does before kube-apiserver starts
+for n in 1 2 3; do opts "$n"; $se sync "${o[@]}" >/dev/null; done   # what each server's ExecStartPre does before kube-apiserver starts
 note "kube-apiserver stores 500 Secrets under the current key"
 java -cp "$cp" dev.secretsencrypt.bench.SeedSecrets "http://127.0.0.1:${client[0]}" "$work/server-1/encryption-config.json" 500
 
@@ -68,12 +53,14 @@ for _ in $(seq 1 100); do [ "$(wc -l <"$work/apiservers.txt")" -ge 3 ] && break;
 note "secrets-encrypt agent on each server (as secrets-encrypt-agent.service runs it); its log: one line per event"
 for n in 1 2 3; do
   read -r _ url ca < <(sed -n "${n}p" "$work/apiservers.txt")
+  opts "$n"
   $se agent --apiserver-url "$url" --apiserver-cacert "$ca" --metrics-address "127.0.0.1:${metrics[$((n-1))]}" \
-    $(opts "$n") >"$work/agent-$n.log" 2>&1 &
+    "${o[@]}" >"$work/agent-$n.log" 2>&1 &
   pids+=($!)
 done
+opts 1
 for _ in $(seq 1 150); do
-  [ "$($se nodes $(opts 1) 2>/dev/null | grep -c ' apiserver ')" -eq 3 ] && break
+  [ "$($se nodes "${o[@]}" 2>/dev/null | grep -c ' apiserver ')" -eq 3 ] && break
   sleep 0.2
 done
 on 1 nodes
@@ -94,6 +81,7 @@ curl -fs "http://127.0.0.1:${metrics[0]}/healthz"
 
 note "an agent that stops leaves a stale report, which holds the next rotation until it is back"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-for _ in $(seq 1 50); do $se nodes $(opts 1) 2>/dev/null | grep -q stale && break; sleep 0.2; done
+opts 1
+for _ in $(seq 1 50); do $se nodes "${o[@]}" 2>/dev/null | grep -q stale && break; sleep 0.2; done
 on 1 nodes
 printf '\nall cleaned up on exit (%s)\n' "$work"

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 se=scripts/secrets-encrypt
 [ -f target/secrets-encrypt.jar ] || mvn -B -q -DskipTests package
-etcd_bin=${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}
-if [ ! -x "$etcd_bin" ]; then
+# shellcheck source=scripts/packaging/loopback-etcd.sh
+. scripts/packaging/loopback-etcd.sh
+if [ ! -x "$(etcd_binary)" ]; then
   echo "Error: etcd not found: install it (Debian: apt-get install -y etcd-server) or set ETCD_BIN" >&2
   exit 1
 fi
@@ -16,27 +17,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-declare -a client peer
-cluster=""
-for i in 0 1 2; do
-  client[$i]=$(free_port); peer[$i]=$(free_port)
-  cluster+="${cluster:+,}m$i=http://127.0.0.1:${peer[$i]}"
-done
-for i in 0 1 2; do
-  "$etcd_bin" --name "m$i" --data-dir "$work/etcd-m$i" \
-    --listen-client-urls "http://127.0.0.1:${client[$i]}" --advertise-client-urls "http://127.0.0.1:${client[$i]}" \
-    --listen-peer-urls "http://127.0.0.1:${peer[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer[$i]}" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "demo-$$" \
-    >"$work/etcd-m$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 0 1 2; do
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:${client[$i]}/health" 2>/dev/null | grep -q '"health":"true"' && break
-    sleep 0.2
-  done
-done
+start_loopback_etcd_cluster "$work/etcd" 3
+pids+=("${etcd_pids[@]}")
+declare -a client
+for i in 0 1 2; do client[i]=${etcd_clients[i]#http://127.0.0.1:}; done
 echo "three-member etcd on 127.0.0.1:${client[0]},${client[1]},${client[2]}"
 head -c 32 /dev/urandom | base64 > "$work/token"; chmod 600 "$work/token"
 
