@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * prefix and a state prefix of their own so tests never see each other's data. A server's "restart" is its sync.
  */
 final class SimulatedServers {
-    final EtcdCluster etcd = EtcdCluster.shared();
+    final EtcdCluster etcd;
     final String run = UUID.randomUUID().toString();
     final String etcdPrefix = "/reg-" + run;
     final String statePrefix = "/se-" + run + "/";
@@ -32,7 +32,13 @@ final class SimulatedServers {
 
     /** In {@code dir} (a test's temp dir), with the cluster token file already written (0600). */
     SimulatedServers(Path dir) throws IOException {
+        this(dir, EtcdCluster.shared());
+    }
+
+    /** On {@code etcd} (e.g. a three-member cluster of the test's own) instead of the JVM's shared one. */
+    SimulatedServers(Path dir, EtcdCluster etcd) throws IOException {
         this.dir = dir;
+        this.etcd = etcd;
         Cli.writeToken(dir.resolve("token"), "token-" + run);
     }
 
