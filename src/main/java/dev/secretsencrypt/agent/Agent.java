@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -54,6 +55,7 @@ public final class Agent implements AutoCloseable {
 
     private final Semaphore nodeWake = new Semaphore(0);
     private final Semaphore leaderWake = new Semaphore(0);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> problems = new ConcurrentHashMap<>();
     private final Map<String, String> lastSaid = new ConcurrentHashMap<>();
     private volatile boolean running = true;
@@ -85,6 +87,14 @@ public final class Agent implements AutoCloseable {
     /** Runs until {@link #close()} (SIGTERM); the caller's thread keeps this server's file and report. */
     public void run() throws IOException, InterruptedException {
         nodeThread = Thread.currentThread();
+        try {
+            runUntilClosed();
+        } finally {
+            stopped.countDown(); // also when it failed to start (its metrics port taken): close() waits no longer
+        }
+    }
+
+    private void runUntilClosed() throws IOException {
         Optional<AgentHttp> http = Optional.empty();
         if (settings.metricsAddress().isPresent()) {
             http = Optional.of(AgentHttp.start(settings.metricsAddress().get(), metrics, this::health));
@@ -117,18 +127,30 @@ public final class Agent implements AutoCloseable {
         } catch (InterruptedException stopping) {
             // close() interrupts the wait: fall through to the clean-up
         } finally {
-            closeQuietly(watch);
-            http.ifPresent(AgentHttp::close);
-            Thread leader = leaderThread;
-            if (leader != null) {
-                leader.interrupt();
-                leader.join(TimeUnit.SECONDS.toMillis(10));
+            // close()'s interrupt may still be pending (a round ended by it): it would cut the join and the revoke
+            boolean interrupted = Thread.interrupted();
+            try {
+                closeQuietly(watch);
+                http.ifPresent(AgentHttp::close);
+                Thread leader = leaderThread;
+                if (leader != null) {
+                    leader.interrupt();
+                    try {
+                        leader.join(TimeUnit.SECONDS.toMillis(10));
+                    } catch (InterruptedException again) {
+                        interrupted = true; // stopping anyway: the report lease is still revoked below
+                    }
+                }
+                Ownership lease = reportLease;
+                if (lease != null) {
+                    lease.close(); // this server's report is stale from now on: nothing vouches for its apiserver
+                }
+                log.info("agent stopped on " + nodeName);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
-            Ownership lease = reportLease;
-            if (lease != null) {
-                lease.close(); // this server's report is stale from now on: nothing vouches for its apiserver
-            }
-            log.info("agent stopped on " + nodeName);
         }
     }
 
@@ -139,8 +161,9 @@ public final class Agent implements AutoCloseable {
         Thread t = nodeThread;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
+            // not a join: once run() returns, that thread goes on to System.exit, which blocks while this hook runs
             try {
-                t.join(TimeUnit.SECONDS.toMillis(15));
+                stopped.await(15, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
