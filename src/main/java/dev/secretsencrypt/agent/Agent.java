@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * {@code secrets-encrypt agent}: on every server, keeps this node's file in line with the cluster state (an etcd
@@ -172,7 +173,12 @@ public final class Agent implements AutoCloseable {
 
     /** Empty while healthy; else what is wrong, for /healthz. */
     Optional<String> health() {
-        return problems.values().stream().sorted().reduce((a, b) -> a + "; " + b);
+        // a round stuck in etcd's retries (up to ~50 s) has not said so yet; the lease says it within its TTL
+        Ownership lease = reportLease;
+        Optional<String> lapsing = lease != null && lease.lost() ? Optional.of("etcd has not confirmed the report "
+                + "lease of " + nodeName + " in time (etcd unreachable?): its report turns stale") : Optional.empty();
+        return Stream.concat(lapsing.stream(), problems.values().stream().sorted())
+                .reduce((a, b) -> a + "; " + b);
     }
 
     /**
