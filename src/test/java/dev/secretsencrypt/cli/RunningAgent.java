@@ -107,6 +107,13 @@ final class RunningAgent implements AutoCloseable {
         }
     }
 
+    /** Whether a line from {@code from} on contains {@code text}. */
+    boolean saidSince(int from, String text) {
+        synchronized (lines) {
+            return lines.subList(Math.min(from, lines.size()), lines.size()).stream().anyMatch(l -> l.contains(text));
+        }
+    }
+
     String line(int i) {
         synchronized (lines) {
             return lines.get(i);
