@@ -90,6 +90,9 @@ public final class Agent implements AutoCloseable {
         nodeThread = Thread.currentThread();
         try {
             runUntilClosed();
+        } catch (IOException | RuntimeException | Error e) {
+            log.error("agent stopped on " + nodeName + " by a failure: " + e); // the journal says why it ended
+            throw e;
         } finally {
             stopped.countDown(); // also when it failed to start (its metrics port taken): close() waits no longer
         }
@@ -132,7 +135,7 @@ public final class Agent implements AutoCloseable {
             boolean interrupted = Thread.interrupted();
             try {
                 closeQuietly(watch);
-                http.ifPresent(AgentHttp::close);
+                http.ifPresent(h -> stopping("stop serving /metrics", h::close));
                 Thread leader = leaderThread;
                 if (leader != null) {
                     leader.interrupt();
@@ -144,7 +147,8 @@ public final class Agent implements AutoCloseable {
                 }
                 Ownership lease = reportLease;
                 if (lease != null) {
-                    lease.close(); // this server's report is stale from now on: nothing vouches for its apiserver
+                    // this server's report is stale from now on: nothing vouches for its apiserver
+                    stopping("revoke the report lease (the report turns stale when it expires)", lease::close);
                 }
                 log.info("agent stopped on " + nodeName);
             } finally {
@@ -443,6 +447,15 @@ public final class Agent implements AutoCloseable {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             running = false;
+        }
+    }
+
+    /** One step of the way out: a failure is said, and the steps after it still run. */
+    private void stopping(String step, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.warning("while stopping, could not " + step + ": " + e);
         }
     }
 
