@@ -252,7 +252,12 @@ class AgentTest {
     void metricsShowTheStageTheLeaderAndEveryServer() throws Exception {
         RunningAgent leader = awaitLeader();
         for (RunningAgent a : agents.values()) {
+            // an agent refreshes the other servers' reports at its own rounds (every 5 probe intervals when loaded)
             HttpResponse<String> metrics = a.get("/metrics");
+            for (int i = 0; i < 100 && !everyServerLoaded(metrics.body()); i++) {
+                Thread.sleep(100);
+                metrics = a.get("/metrics");
+            }
             assertEquals(200, metrics.statusCode(), metrics.body());
             assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
                     metrics.headers().toString());
@@ -318,6 +323,13 @@ class AgentTest {
     }
 
     // ---- what an operator looks at ----
+
+    /** /metrics lists every server as loaded and fresh. */
+    static boolean everyServerLoaded(String metrics) {
+        return NODES.stream().allMatch(n -> metrics.contains("\nsecrets_encrypt_server_loaded{node=\"" + n
+                + "\",source=\"file\"} 1.0\n") && metrics.contains("\nsecrets_encrypt_server_report_stale{node=\"" + n
+                + "\",source=\"file\"} 0.0\n"));
+    }
 
     List<JsonNode> nodes() throws Exception {
         Cli.Result r = servers.on("node-1", "nodes", "-o", "json");

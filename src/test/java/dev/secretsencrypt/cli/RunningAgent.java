@@ -158,7 +158,8 @@ final class RunningAgent implements AutoCloseable {
 
     /** SIGTERM, as systemctl stop sends it. Returns the exit code. */
     int terminate() throws InterruptedException {
-        process.destroy();
+        // through the handle: Process.destroy() also closes our end of its stdout, losing what it logs on the way out
+        process.toHandle().destroy();
         return exitCode();
     }
 
