@@ -29,8 +29,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * {@code secrets-encrypt agent}: on every server, keeps this node's file in line with the cluster state (an etcd
@@ -55,6 +57,7 @@ public final class Agent implements AutoCloseable {
 
     private final Semaphore nodeWake = new Semaphore(0);
     private final Semaphore leaderWake = new Semaphore(0);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> problems = new ConcurrentHashMap<>();
     private final Map<String, String> lastSaid = new ConcurrentHashMap<>();
     private volatile boolean running = true;
@@ -86,6 +89,17 @@ public final class Agent implements AutoCloseable {
     /** Runs until {@link #close()} (SIGTERM); the caller's thread keeps this server's file and report. */
     public void run() throws IOException, InterruptedException {
         nodeThread = Thread.currentThread();
+        try {
+            runUntilClosed();
+        } catch (IOException | RuntimeException | Error e) {
+            log.error("agent stopped on " + nodeName + " by a failure: " + e); // the journal says why it ended
+            throw e;
+        } finally {
+            stopped.countDown(); // also when it failed to start (its metrics port taken): close() waits no longer
+        }
+    }
+
+    private void runUntilClosed() throws IOException {
         Optional<AgentHttp> http = Optional.empty();
         if (settings.metricsAddress().isPresent()) {
             http = Optional.of(AgentHttp.start(settings.metricsAddress().get(), metrics, this::health));
@@ -118,18 +132,31 @@ public final class Agent implements AutoCloseable {
         } catch (InterruptedException stopping) {
             // close() interrupts the wait: fall through to the clean-up
         } finally {
-            closeQuietly(watch);
-            http.ifPresent(AgentHttp::close);
-            Thread leader = leaderThread;
-            if (leader != null) {
-                leader.interrupt();
-                leader.join(TimeUnit.SECONDS.toMillis(10));
+            // close()'s interrupt may still be pending (a round ended by it): it would cut the join and the revoke
+            boolean interrupted = Thread.interrupted();
+            try {
+                closeQuietly(watch);
+                http.ifPresent(h -> stopping("stop serving /metrics", h::close));
+                Thread leader = leaderThread;
+                if (leader != null) {
+                    leader.interrupt();
+                    try {
+                        leader.join(TimeUnit.SECONDS.toMillis(10));
+                    } catch (InterruptedException again) {
+                        interrupted = true; // stopping anyway: the report lease is still revoked below
+                    }
+                }
+                Ownership lease = reportLease;
+                if (lease != null) {
+                    // this server's report is stale from now on: nothing vouches for its apiserver
+                    stopping("revoke the report lease (the report turns stale when it expires)", lease::close);
+                }
+                log.info("agent stopped on " + nodeName);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
-            Ownership lease = reportLease;
-            if (lease != null) {
-                lease.close(); // this server's report is stale from now on: nothing vouches for its apiserver
-            }
-            log.info("agent stopped on " + nodeName);
         }
     }
 
@@ -140,8 +167,9 @@ public final class Agent implements AutoCloseable {
         Thread t = nodeThread;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
+            // not a join: once run() returns, that thread goes on to System.exit, which blocks while this hook runs
             try {
-                t.join(TimeUnit.SECONDS.toMillis(15));
+                stopped.await(15, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -150,7 +178,12 @@ public final class Agent implements AutoCloseable {
 
     /** Empty while healthy; else what is wrong, for /healthz. */
     Optional<String> health() {
-        return problems.values().stream().sorted().reduce((a, b) -> a + "; " + b);
+        // a round stuck in etcd's retries (up to ~50 s) has not said so yet; the lease says it within its TTL
+        Ownership lease = reportLease;
+        Optional<String> lapsing = lease != null && lease.lost() ? Optional.of("etcd has not confirmed the report "
+                + "lease of " + nodeName + " in time (etcd unreachable?): its report turns stale") : Optional.empty();
+        return Stream.concat(lapsing.stream(), problems.values().stream().sorted())
+                .reduce((a, b) -> a + "; " + b);
     }
 
     /**
@@ -416,6 +449,15 @@ public final class Agent implements AutoCloseable {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             running = false;
+        }
+    }
+
+    /** One step of the way out: a failure is said, and the steps after it still run. */
+    private void stopping(String step, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.warning("while stopping, could not " + step + ": " + e);
         }
     }
 

@@ -35,7 +35,7 @@ final class SimulatedServers {
         this(dir, EtcdCluster.shared());
     }
 
-    /** As above, on {@code etcd} (a cluster of several members for the HA tests). */
+    /** On {@code etcd} (e.g. a three-member cluster of the test's own) instead of the JVM's shared one. */
     SimulatedServers(Path dir, EtcdCluster etcd) throws IOException {
         this.dir = dir;
         this.etcd = etcd;

@@ -1,0 +1,101 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.secretsencrypt.testing.EtcdCluster;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An agent's /healthz follows etcd: ok while it reaches etcd, 503 with the reason once its only etcd member is
+ * killed, ok again once the member is back (and its report fresh again). A one-member cluster of its own: the kill
+ * must not disturb other tests.
+ */
+class AgentHealthTest {
+    @TempDir
+    Path tmp;
+    EtcdCluster etcd;
+    RunningAgent agent;
+
+    @BeforeEach
+    void oneMember() {
+        etcd = EtcdCluster.start(1);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        etcd.close();
+    }
+
+    @Test
+    void healthzTurns503WithTheReasonWhileEtcdIsDownAndOkOnceItIsBack() throws Exception {
+        SimulatedServers servers = new SimulatedServers(tmp, etcd);
+        servers.putDefaultNamespace();
+        Cli.Result enabled = servers.on("node-1", "enable");
+        assertEquals(0, enabled.exitCode(), enabled.all());
+        agent = RunningAgent.start(servers, "node-1");
+        agent.awaitLine(l -> l.contains("reported node-1 start-"), Duration.ofSeconds(60), "its first report");
+        // the report is logged before the round ends with the servers' list: /metrics has it a moment later
+        HttpResponse<String> metrics = agent.get("/metrics");
+        for (int i = 0; i < 50 && !metrics.body().contains("secrets_encrypt_server_loaded"); i++) {
+            Thread.sleep(100);
+            metrics = agent.get("/metrics");
+        }
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("\nsecrets_encrypt_stage{stage=\"start\"} 1.0\n"), metrics.body());
+        assertTrue(metrics.body().contains("\nsecrets_encrypt_server_loaded{node=\"node-1\",source=\"file\"} 1.0\n"),
+                metrics.body());
+        HttpResponse<String> healthy = awaitHealth(r -> r.statusCode() == 200, "ok");
+        assertEquals("ok\n", healthy.body());
+
+        etcd.killMember(0);
+        long killedAt = System.nanoTime();
+        HttpResponse<String> down = awaitHealth(r -> r.statusCode() == 503, "503 with etcd down");
+        double after = (System.nanoTime() - killedAt) / 1e9;
+        System.out.printf("/healthz 503 %.1f s after etcd was killed: %s", after, down.body());
+        // about the report lease (4 s), not the ~50 s a round spends retrying etcd before it gives up
+        assertTrue(after < 15, "503 only after " + after + " s");
+        assertTrue(down.body().startsWith("unhealthy: ") && down.body().contains("etcd"), down.body());
+
+        etcd.startMember(0);
+        long backAt = System.nanoTime();
+        HttpResponse<String> back = awaitHealth(r -> r.statusCode() == 200, "ok once etcd is back");
+        System.out.printf("/healthz ok %.1f s after etcd was back%n", (System.nanoTime() - backAt) / 1e9);
+        assertEquals("ok\n", back.body());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String nodes = "";
+        while (System.nanoTime() < deadline) {
+            nodes = servers.on("node-1", "nodes").out();
+            if (nodes.matches("(?s).*\nnode-1 .* yes(\n.*|$)")) {
+                return;
+            }
+            Thread.sleep(300);
+        }
+        fail("node-1's report not fresh again after etcd came back:\n" + nodes + "\n" + agent.log());
+    }
+
+    HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        HttpResponse<String> last = null;
+        while (System.nanoTime() < deadline) {
+            last = agent.get("/healthz");
+            if (wanted.test(last)) {
+                return last;
+            }
+            Thread.sleep(250);
+        }
+        return fail("/healthz not " + what + ": " + (last == null ? "-" : last.statusCode() + " " + last.body())
+                + "\n" + agent.log());
+    }
+}
