@@ -317,13 +317,14 @@ public final class Agent implements AutoCloseable {
         try {
             switch (stage) {
                 case REENCRYPT_REQUEST -> {
-                    log.info("carrying out the requested re-encryption (stage reencrypt_request)");
+                    once("leader-action", "carrying out the requested re-encryption (stage reencrypt_request)");
                     reencrypt(s);
                 }
                 case REENCRYPT_ACTIVE -> {
                     Optional<String> owner = links.runs().owner();
                     if (owner.isEmpty()) {
-                        log.info("resuming the re-encryption whose runner is gone (stage reencrypt_active, no owner)");
+                        once("leader-action", "resuming the re-encryption whose runner is gone (stage reencrypt_active, "
+                                + "no owner)");
                         reencrypt(s);
                     }
                 }
@@ -346,8 +347,8 @@ public final class Agent implements AutoCloseable {
         } catch (OperatorError e) {
             lastFailedRevision = s.revision();
             lastLeaderFailure = clock.instant();
-            log.warning("leader: " + e.getMessage() + " (tried again after a state change or in "
-                    + durationText(timing.retryAfterFailure()) + ")");
+            say("leader-refused", "leader: " + e.getMessage() + " (tried again after each state change and every "
+                    + durationText(timing.retryAfterFailure()) + "; said again only when it changes)");
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
@@ -360,6 +361,8 @@ public final class Agent implements AutoCloseable {
     private void reencrypt(Snapshot s) throws Exception {
         Reencryption run = session.reencryption(List.of(), metrics::pass);
         String summary = run.reencrypt(ReencryptRequest.now());
+        lastSaid.remove("leader-action");
+        lastSaid.remove("leader-refused");
         log.info("re-encryption done: " + summary);
         scanAfterPass(node.current());
     }
@@ -432,6 +435,13 @@ public final class Agent implements AutoCloseable {
     private void say(String about, String message) {
         if (!message.equals(lastSaid.put(about, message))) {
             log.warning(message);
+        }
+    }
+
+    /** The same for an action tried again after a refusal: logged when first tried, not at every retry. */
+    private void once(String about, String message) {
+        if (!message.equals(lastSaid.put(about, message))) {
+            log.info(message);
         }
     }
 

@@ -295,6 +295,7 @@ public final class ServerNode {
         List<String> loaded = new ArrayList<>();
         List<String> behind = new ArrayList<>();
         List<String> withAgents = new ArrayList<>();
+        List<String> stale = new ArrayList<>();
         Map<String, ServerRegistry.ServerRecord> records = cluster.map(c -> c.registry().records()).orElse(Map.of());
         for (NodeReport r : state.reports()) {
             if (r.loaded(stage, hash, match)) {
@@ -302,14 +303,15 @@ public final class ServerNode {
             } else if (!r.readable()) {
                 behind.add(r.node() + " (its report does not parse)");
             } else if (r.stale()) {
-                behind.add(r.node() + " (its report is stale: start its agent)");
+                behind.add(r.node());
+                stale.add(r.node());
             } else {
                 behind.add(r.node());
                 Optional.ofNullable(records.get(r.node())).filter(x -> x.reporter() == ServerRegistry.Reporter.AGENT)
                         .ifPresent(x -> withAgents.add(r.node()));
             }
         }
-        return new ServersOnConfig(loaded, behind, withAgents);
+        return new ServersOnConfig(loaded, behind, withAgents, stale);
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {

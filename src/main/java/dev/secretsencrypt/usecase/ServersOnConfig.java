@@ -5,13 +5,15 @@ import java.util.List;
 
 /**
  * The registered servers (each one that reported) split by whether they loaded the current config, by node name;
- * of those behind, {@code withAgents} are the ones whose running agent will report by itself once they load it.
+ * of those behind, {@code withAgents} are the ones whose running agent will report by itself once they load it, and
+ * {@code stale} the ones whose agent stopped renewing its report.
  */
-record ServersOnConfig(List<String> loaded, List<String> behind, List<String> withAgents) {
+record ServersOnConfig(List<String> loaded, List<String> behind, List<String> withAgents, List<String> stale) {
     ServersOnConfig {
         loaded = List.copyOf(loaded);
         behind = List.copyOf(behind);
         withAgents = List.copyOf(withAgents);
+        stale = List.copyOf(stale);
     }
 
     /** No server reported yet: nothing proves any kube-apiserver loaded anything. */
@@ -27,10 +29,17 @@ record ServersOnConfig(List<String> loaded, List<String> behind, List<String> wi
         return loaded.size() + behind.size();
     }
 
-    /** What the operator does about the servers behind: restart those without an agent; wait for the others. */
+    /**
+     * What the operator does about the servers behind: restart those without an agent, start the agents that stopped,
+     * wait for the others.
+     */
     String whatToDo() {
-        List<String> restart = behind.stream().filter(s -> !withAgents.contains(s)).toList();
+        List<String> restart = behind.stream().filter(s -> !withAgents.contains(s) && !stale.contains(s)).toList();
         List<String> parts = new ArrayList<>();
+        if (!stale.isEmpty()) {
+            parts.add("start the agent on " + String.join(", ", stale) + " (its report is stale: the agent stopped "
+                    + "renewing it), or restart kube-apiserver there and run sync; a server gone for good: nodes forget");
+        }
         if (!restart.isEmpty()) {
             parts.add("restart kube-apiserver on " + String.join(", ", restart) + " (run sync there first)");
         }

@@ -44,8 +44,10 @@ class AgentHealthTest {
         servers.putDefaultNamespace();
         Cli.Result enabled = servers.on("node-1", "enable");
         assertEquals(0, enabled.exitCode(), enabled.all());
+        Cli.Result synced = servers.on("node-1", "sync"); // without --apiserver-url the report is sync's
+        assertEquals(0, synced.exitCode(), synced.all());
         agent = RunningAgent.start(servers, "node-1");
-        agent.awaitLine(l -> l.contains("reported node-1 start-"), Duration.ofSeconds(60), "its first report");
+        agent.awaitLine(l -> l.contains("agent started on node-1"), Duration.ofSeconds(60), "its start");
         // the report is logged before the round ends with the servers' list: /metrics has it a moment later
         HttpResponse<String> metrics = agent.get("/metrics");
         for (int i = 0; i < 50 && !metrics.body().contains("secrets_encrypt_server_loaded"); i++) {

@@ -125,7 +125,7 @@ class AgentRotateKeysTest {
 
         Cli.Result held = servers.on("node-1", "rotate-keys", "--timeout", "3s", "--poll-interval-ms", "200");
         assertEquals(1, held.exitCode(), held.all());
-        assertTrue(held.err().contains("node-2 (its report is stale: start its agent) did not load it"), held.err());
+        assertTrue(held.err().contains("node-2 did not load it: start the agent on node-2 (its report is stale"), held.err());
         assertTrue(servers.on("node-1", "status").out().contains("node-2  "), "status lists node-2");
         assertTrue(servers.on("node-1", "nodes").out().contains("stale: agent gone"));
 

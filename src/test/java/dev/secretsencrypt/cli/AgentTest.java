@@ -14,6 +14,7 @@ import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.SimulatedApiserver;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
@@ -61,6 +62,8 @@ class AgentTest {
     EtcdCluster etcd;
     SimulatedServers servers;
     final Map<String, RunningAgent> agents = new LinkedHashMap<>();
+    /** Each server's kube-apiserver, simulated: it serves what it loaded and reloads its file 0.3 s after a change. */
+    final Map<String, SimulatedApiserver> apiservers = new LinkedHashMap<>();
     final Map<String, byte[]> plain = new HashMap<>();
     /** Every key secret the servers' files held: no agent may log one. */
     final Set<String> keySecrets = new HashSet<>();
@@ -77,8 +80,21 @@ class AgentTest {
         assertEquals(0, enabled.exitCode(), enabled.all());
     }
 
+    /** {@code node}'s agent, reading the simulated kube-apiserver of that server (started with the first agent). */
+    RunningAgent startAgent(String node) {
+        SimulatedApiserver api = apiservers.computeIfAbsent(node, n -> {
+            SimulatedApiserver started = SimulatedApiserver.start(servers.configFile(n),
+                    SimulatedApiserver.Mode.LAST_CONFIG_INFO);
+            started.setLag(Duration.ofMillis(300));
+            return started;
+        });
+        return RunningAgent.start(servers, node, "--apiserver-url", api.url().toString(), "--apiserver-cacert",
+                api.caFile().toString());
+    }
+
     @AfterAll
     void stopEverything() throws Exception {
+        apiservers.values().forEach(SimulatedApiserver::close);
         for (RunningAgent a : agents.values()) {
             a.close();
         }
@@ -94,10 +110,10 @@ class AgentTest {
     @Order(1)
     void everyAgentWritesItsFileAndReportsThenFollowsPrepareWithoutSync() throws Exception {
         for (String node : NODES) {
-            agents.put(node, RunningAgent.start(servers, node));
+            agents.put(node, startAgent(node));
         }
         for (String node : NODES) {
-            agents.get(node).awaitLine(l -> l.contains("reported " + node + " start-") && l.contains("(from its file)"),
+            agents.get(node).awaitLine(l -> l.contains("reported " + node + " start-") && l.contains("(from kube-apiserver: last_config_info)"),
                     SOON, "its first report");
         }
         for (String node : NODES) {
@@ -109,7 +125,7 @@ class AgentTest {
         List<JsonNode> rows = nodes();
         assertEquals(NODES, rows.stream().map(r -> r.path("name").asText()).toList(), rows.toString());
         for (JsonNode row : rows) {
-            assertEquals("file", row.path("source").asText(), row.toString());
+            assertEquals("apiserver", row.path("source").asText(), row.toString());
             assertFalse(row.path("stale").asBoolean(), row.toString());
             assertFalse(row.path("mustreload").asBoolean(), row.toString());
             assertTrue(row.path("report").asText().startsWith("start-"), row.toString());
@@ -149,17 +165,17 @@ class AgentTest {
                 RunningAgent.REPORT_LEASE.toSeconds());
         assertTrue(seconds < RunningAgent.REPORT_LEASE.toSeconds() + 6, "stale after " + seconds + " s");
         Cli.Result listed = servers.on("node-1", "nodes");
-        assertTrue(listed.out().matches("(?s).*\nnode-3 +prepare-[0-9a-f]{64} +file +\\S+ +stale: agent gone(\n.*|$)"),
+        assertTrue(listed.out().matches("(?s).*\nnode-3 +prepare-[0-9a-f]{64} +apiserver +\\S+ +stale: agent gone(\n.*|$)"),
                 listed.out());
 
         Cli.Result refused = servers.on("node-1", "rotate");
         assertEquals(1, refused.exitCode(), refused.all());
-        assertTrue(refused.err().contains("node-3 (its report is stale: its agent stopped renewing it)"), refused.err());
+        assertTrue(refused.err().contains("Start the agent on node-3 (its report is stale: the agent stopped renewing it)"), refused.err());
         assertFalse(refused.err().contains("node-1") || refused.err().contains("node-2"),
                 "only node-3 is behind: " + refused.err());
 
         stopped.add(node3);
-        RunningAgent back = RunningAgent.start(servers, "node-3");
+        RunningAgent back = startAgent("node-3");
         agents.put("node-3", back);
         back.awaitLine(l -> l.contains("reported node-3 prepare-"), SOON, "its report after the restart");
         awaitNode("node-3", row -> !row.path("stale").asBoolean() && !row.path("mustreload").asBoolean(),
@@ -231,10 +247,10 @@ class AgentTest {
 
         // the killed agent's server reports stale: a pass may not retire a key while one server is unknown, so
         // the new leader waits for it (systemd restarts the agent) and names it meanwhile
-        int refusedAt = next.awaitLine(resumedAt, l -> l.contains(leader.node + " (its report is stale")
+        int refusedAt = next.awaitLine(resumedAt, l -> l.contains("the agent on " + leader.node + " (its report is stale")
                 || l.contains("re-encryption done"), SOON, "the outcome of the resume");
         System.out.println("the new leader after the resume: " + next.line(refusedAt));
-        RunningAgent back = RunningAgent.start(servers, leader.node);
+        RunningAgent back = startAgent(leader.node);
         agents.put(leader.node, back);
         int doneAt = next.awaitLine(resumedAt, l -> l.contains("info re-encryption done: resumed from its checkpoint"),
                 Duration.ofSeconds(120), "that the resumed re-encryption finished");
@@ -267,10 +283,10 @@ class AgentTest {
             assertTrue(body.contains("\nsecrets_encrypt_agent_leader " + (a == leader ? "1.0" : "0.0") + "\n"),
                     a.node + " leads: " + (a == leader) + "\n" + body);
             for (String node : NODES) {
-                assertTrue(body.contains("\nsecrets_encrypt_server_loaded{node=\"" + node + "\",source=\"file\"} 1.0\n"),
+                assertTrue(body.contains("\nsecrets_encrypt_server_loaded{node=\"" + node + "\",source=\"apiserver\"} 1.0\n"),
                         body);
                 assertTrue(body.contains("\nsecrets_encrypt_server_report_stale{node=\"" + node
-                        + "\",source=\"file\"} 0.0\n"), body);
+                        + "\",source=\"apiserver\"} 0.0\n"), body);
             }
             assertTrue(body.contains("# TYPE secrets_encrypt_stage gauge\n"), body);
             HttpResponse<String> health = a.get("/healthz");
@@ -327,8 +343,8 @@ class AgentTest {
     /** /metrics lists every server as loaded and fresh. */
     static boolean everyServerLoaded(String metrics) {
         return NODES.stream().allMatch(n -> metrics.contains("\nsecrets_encrypt_server_loaded{node=\"" + n
-                + "\",source=\"file\"} 1.0\n") && metrics.contains("\nsecrets_encrypt_server_report_stale{node=\"" + n
-                + "\",source=\"file\"} 0.0\n"));
+                + "\",source=\"apiserver\"} 1.0\n") && metrics.contains("\nsecrets_encrypt_server_report_stale{node=\"" + n
+                + "\",source=\"apiserver\"} 0.0\n"));
     }
 
     List<JsonNode> nodes() throws Exception {
