@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -64,7 +63,11 @@ public final class Agent implements AutoCloseable {
     private volatile Thread nodeThread;
     private volatile Thread leaderThread;
     private volatile Ownership reportLease;
-    private volatile String lastReport = "";
+    private volatile Optional<String> lastLoaded = Optional.empty();
+    private volatile String lastEvidence = "";
+    private volatile String lastReported = "";
+    private volatile boolean reportedOnce;
+    private final Map<String, Instant> firstSeen = new ConcurrentHashMap<>();
     private volatile Instant lastLeaderFailure = Instant.MIN;
     private volatile long lastFailedRevision = -1;
     private volatile Optional<Long> lastPassRevision = Optional.empty();
@@ -192,11 +195,18 @@ public final class Agent implements AutoCloseable {
      */
     private boolean keepThisServer() {
         try {
+            // an agent under another machine's name must never hold that server's report alive, nor revoke it
+            node.requireThisMachine();
+            List<Servers.Server> servers = session.servers().list();
+            Optional<Servers.Server> mine = servers.stream().filter(x -> x.name().equals(nodeName)).findFirst();
             Ownership lease = reportLease;
-            if (lease == null || lease.lost()) {
+            // the lease lapsed, or its key was removed (nodes forget) while the lease lives on: take a new one
+            boolean keyGone = lease != null && reportedOnce && (mine.isEmpty() || mine.get().stale());
+            if (lease == null || lease.lost() || keyGone) {
                 if (lease != null) {
                     lease.close();
-                    say("lease", "the report lease of " + nodeName + " lapsed (etcd unreachable?); taking a new one");
+                    say("lease", "the report lease of " + nodeName + (keyGone ? " was removed" : " lapsed (etcd "
+                            + "unreachable?)") + "; taking a new one");
                 }
                 reportLease = links.keepReportsAlive().apply(timing.reportLease());
             }
@@ -208,7 +218,7 @@ public final class Agent implements AutoCloseable {
             problems.remove("file");
             metrics.stage(file.state().rotation().stage());
             metrics.lastRotation(lastRotation(file.state()));
-            boolean loading = report(file);
+            boolean loading = report(file, mine);
             metrics.servers(session.servers().list());
             problems.remove("etcd");
             return loading;
@@ -220,47 +230,79 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Reports what this server loaded, when that changed; true while its apiserver lags behind the file. */
-    private boolean report(ServerNode.NodeFile file) {
+    /**
+     * When this agent first saw each version of the file: a file's mtime can be older than its write (cp -p, a
+     * restore, a clock stepped back), and "the apiserver started or reloaded after the write" must not be judged on
+     * it. The file found at start keeps its mtime: it is the one sync wrote before kube-apiserver started.
+     */
+    private Instant writtenAt(ServerNode.NodeFile file) {
+        Instant seen = firstSeen.computeIfAbsent(file.sha256Hex(), digest -> firstSeen.isEmpty() ? file.writtenAt()
+                : clock.instant());
+        return seen.isAfter(file.writtenAt()) ? seen : file.writtenAt();
+    }
+
+    /**
+     * Reports what this server's apiserver loaded, and puts it back whenever the stored report is not that (a sync by
+     * hand, a forget, a lapsed lease). True while the apiserver lags behind the file.
+     */
+    private boolean report(ServerNode.NodeFile file, Optional<Servers.Server> stored) {
         Snapshot at = file.state();
         if (settings.probe().isEmpty()) {
             // A file written is not a file loaded: claiming it would let a key retire while this apiserver still
             // writes with it. Without the apiserver's metrics the report stays sync's, made when kube-apiserver started.
+            if (stored.isEmpty()) {
+                String unregistered = nodeName + " has no report, so it is in no check before a key is made active or "
+                        + "retired: run sync here before kube-apiserver starts with " + configFile + " (the sync "
+                        + "drop-in does), or give this agent --apiserver-url";
+                problems.put("report", unregistered);
+                say("report", unregistered);
+            } else {
+                problems.remove("report");
+            }
             return false;
         }
         LoadedConfig loaded = settings.probe().get().probe(new ConfigFileSeen(new LoadedConfigHash(file.sha256Hex()),
-                file.writtenAt()));
+                writtenAt(file)));
         metrics.apiserverAnswers(!(loaded instanceof LoadedConfig.Unknown));
+        boolean loading = true;
         if (loaded instanceof LoadedConfig.Loaded l) {
             problems.remove("apiserver");
-            reportOnce(at, l.hash().sha256Hex(), ServerRegistry.Source.APISERVER, "from kube-apiserver: "
-                    + l.evidence().name().toLowerCase(java.util.Locale.ROOT));
-            return !l.hash().sha256Hex().equals(file.sha256Hex());
-        }
-        if (loaded instanceof LoadedConfig.NotYet n) {
+            lastLoaded = Optional.of(l.hash().sha256Hex());
+            lastEvidence = "from kube-apiserver: " + l.evidence().name().toLowerCase(java.util.Locale.ROOT);
+            loading = !l.hash().sha256Hex().equals(file.sha256Hex());
+        } else if (loaded instanceof LoadedConfig.NotYet n) {
             problems.remove("apiserver");
             say("apiserver", "kube-apiserver has not loaded " + configFile + " (config " + shortHash(file.sha256Hex())
                     + ") yet: " + n.why());
-            return true;
+        } else {
+            LoadedConfig.Unknown u = (LoadedConfig.Unknown) loaded;
+            problems.put("apiserver", u.why());
+            say("apiserver", "cannot tell what kube-apiserver loaded: " + u.why());
         }
-        LoadedConfig.Unknown u = (LoadedConfig.Unknown) loaded;
-        problems.put("apiserver", u.why());
-        say("apiserver", "cannot tell what kube-apiserver loaded; the last report stands: " + u.why());
-        return true;
+        // what this agent knows the apiserver serves with; a report saying more (a sync by hand) is put right
+        lastLoaded.ifPresent(h -> reportUnlessStored(at, h, stored));
+        return loading;
     }
 
-    private void reportOnce(Snapshot at, String loadedSha256, ServerRegistry.Source source, String how) {
-        String report = at.rotation().stage().text() + "-" + loadedSha256 + "/" + source;
-        if (report.equals(lastReport)) {
+    private void reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored) {
+        String value = at.rotation().stage().text() + "-" + loadedSha256;
+        boolean current = stored.filter(x -> x.report().equals(value) && !x.stale()
+                && x.source().filter(src -> src == ServerRegistry.Source.APISERVER).isPresent()).isPresent()
+                && reportedOnce;
+        if (current) {
             return;
         }
-        String value = node.reportByAgent(at, loadedSha256, source);
-        lastReport = report;
+        node.reportByAgent(at, loadedSha256, ServerRegistry.Source.APISERVER);
+        reportedOnce = true;
         lastSaid.remove("apiserver");
-        log.info("reported " + nodeName + " " + at.rotation().stage().text() + "-" + shortHash(loadedSha256) + " ("
-                + how + ")" + (loadedSha256.equals(at.configHash()) ? "" : "; that is not the cluster's current "
-                + "config " + shortHash(at.configHash()) + " yet"));
-        Objects.requireNonNull(value);
+        boolean replaced = stored.filter(x -> !x.report().equals(value) || x.source()
+                .filter(src -> src == ServerRegistry.Source.APISERVER).isEmpty()).isPresent()
+                && lastReported.equals(value);
+        lastReported = value;
+        log.info((replaced ? "put back the report " : "reported ") + nodeName + " " + at.rotation().stage().text() + "-"
+                + shortHash(loadedSha256) + " (" + lastEvidence + ")" + (replaced ? ", which something else (a sync by "
+                + "hand, nodes forget) had replaced" : "") + (loadedSha256.equals(at.configHash()) ? ""
+                : "; that is not the cluster's current config " + shortHash(at.configHash()) + " yet"));
     }
 
     /** The leader's loop: stand, and while leading, act on each state change (and every few seconds). */
@@ -345,16 +387,25 @@ public final class Agent implements AutoCloseable {
         } catch (AlreadyRunning other) {
             say("leader", other.getMessage());
         } catch (OperatorError e) {
-            lastFailedRevision = s.revision();
+            lastFailedRevision = revisionNow(s);
             lastLeaderFailure = clock.instant();
             say("leader-refused", "leader: " + e.getMessage() + " (tried again after each state change and every "
                     + durationText(timing.retryAfterFailure()) + "; said again only when it changes)");
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            lastFailedRevision = s.revision();
+            lastFailedRevision = revisionNow(s);
             lastLeaderFailure = clock.instant();
             log.error("leader: " + e);
+        }
+    }
+
+    /** The state's revision after a failed step (a rotate-keys that timed out had moved it on); else the one before. */
+    private long revisionNow(Snapshot before) {
+        try {
+            return node.current().revision();
+        } catch (OperatorError unreachable) {
+            return before.revision();
         }
     }
 

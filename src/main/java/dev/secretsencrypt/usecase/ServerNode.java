@@ -150,6 +150,12 @@ public final class ServerNode {
         boolean written = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
         String file = (written ? "wrote " : "already up to date: ") + configFile;
+        if (agentReadsTheApiserver()) {
+            // its report says what kube-apiserver serves with; a file report over it would claim a reload not seen
+            joined.ifPresent(membership::join);
+            return file + "; left the report of " + nodeName + " to its agent, which reads what kube-apiserver loaded "
+                    + "(stop the agent to report with sync instead)";
+        }
         try {
             state.report(report);
         } catch (StateUnavailable cannotReport) {
@@ -173,9 +179,21 @@ public final class ServerNode {
         return file + "; reported " + nodeName + " " + report.value();
     }
 
+    /** This server's report comes from its running agent, which reads what its kube-apiserver loaded. */
+    private boolean agentReadsTheApiserver() {
+        return cluster.map(c -> c.registry().records().get(nodeName))
+                .filter(r -> r.reporter() == ServerRegistry.Reporter.AGENT && r.source() == ServerRegistry.Source.APISERVER)
+                .isPresent() && state.reports().stream().anyMatch(r -> r.node().equals(nodeName) && !r.stale());
+    }
+
     /** Where the state lives, for messages: the data dir, or etcd's endpoints and prefix. */
     public String describeState() {
         return state.describe();
+    }
+
+    /** Refused when another machine reports under this node's name (see sync); nothing to check in single-server mode. */
+    public void requireThisMachine() {
+        cluster.ifPresent(c -> requireOneMachinePerName(c, membership.instanceId()));
     }
 
     /** The stored rotation state; refused where there is none. */

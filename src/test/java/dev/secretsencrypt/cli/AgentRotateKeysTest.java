@@ -136,9 +136,84 @@ class AgentRotateKeysTest {
         everyValueUnderTheNewKey();
     }
 
+    @Test
+    void neitherASyncByHandNorAForgetNorAnAgentUnderItsNameMakesALaggingServerCountAsLoaded() throws Exception {
+        enabledWithSecretsAndAgents(20);
+        apiservers.get("node-3").setLag(Duration.ofMinutes(10));
+        assertEquals(0, servers.on("node-1", "prepare").exitCode());
+        awaitNodes(all -> all.findParents("name").stream().filter(n -> !n.path("name").asText().equals("node-3"))
+                .noneMatch(n -> n.path("mustreload").asBoolean()), "node-1 and node-2 on the prepared config");
+
+        // sync by hand on node-3 writes its file but leaves its report to the agent, which reads the apiserver
+        Cli.Result synced = servers.on("node-3", "sync");
+        assertEquals(0, synced.exitCode(), synced.all());
+        assertTrue(synced.out().contains("left the report of node-3 to its agent, which reads what kube-apiserver "
+                + "loaded"), synced.out());
+        Cli.Result rotate = servers.on("node-1", "rotate");
+        assertEquals(1, rotate.exitCode(), rotate.all());
+        assertTrue(rotate.err().contains("The agent on node-3 reports once kube-apiserver there loaded the file"),
+                rotate.err());
+
+        // a running agent's server cannot be forgotten: it would be in no check until the agent's next round
+        Cli.Result forget = servers.on("node-1", "nodes", "forget", "node-3");
+        assertEquals(1, forget.exitCode(), forget.all());
+        assertTrue(forget.err().contains("the agent on node-3 is running"), forget.err());
+
+        // an agent on another machine under node-3's name is refused before it touches node-3's report lease
+        List<String> impostor = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
+        impostor.addAll(servers.args("node-3", "agent", "--metrics-address", "off", "--report-lease-seconds", "4"));
+        impostor.set(impostor.indexOf("-d") + 1, tmp.resolve("another-machine").toString());
+        Process other = new ProcessBuilder(impostor).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("impostor.log").toFile()).start();
+        Thread.sleep(8000);
+        other.destroy();
+        other.waitFor(20, TimeUnit.SECONDS);
+        String log = Files.readString(tmp.resolve("impostor.log"));
+        assertTrue(log.contains("another machine reports as node-3"), log);
+        JsonNode node3 = new ObjectMapper().readTree(servers.on("node-1", "nodes", "-o", "json").out()).get(2);
+        assertEquals("node-3", node3.path("name").asText());
+        assertFalse(node3.path("stale").asBoolean(), "the impostor's stop left node-3's report alive: " + node3);
+        assertTrue(node3.path("mustreload").asBoolean(), node3.toString());
+    }
+
+    @Test
+    void aFileWithAnOlderMtimeIsNotTakenAsLoadedByAnApiserverThatLoadsOnlyWhenRestarted() throws Exception {
+        enabledWithSecretsAndAgents(20, Map.of("node-2", SimulatedApiserver.Mode.RESTART_ONLY));
+        assertEquals(0, servers.on("node-1", "prepare").exitCode());
+        Path file = servers.configFile("node-2");
+        awaitNodes(all -> agentLogHas("node-2", "wrote " + file + " for stage prepare"), "node-2's agent wrote prepare");
+        // a restore with cp -p (or a clock stepped back) leaves a file that looks older than the apiserver's start
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(java.time.Instant.now()
+                .minus(Duration.ofMinutes(10))));
+        Thread.sleep(5000);
+        JsonNode node2 = new ObjectMapper().readTree(servers.on("node-1", "nodes", "-o", "json").out()).get(1);
+        assertTrue(node2.path("mustreload").asBoolean(), "taken as loaded without a restart: " + node2);
+        assertEquals(1, servers.on("node-1", "rotate").exitCode());
+
+        apiservers.get("node-2").restart(); // systemctl restart kube-apiserver: now it has loaded the file
+        awaitNodes(all -> all.findParents("name").stream().noneMatch(n -> n.path("mustreload").asBoolean()),
+                "every server on the prepared config once node-2 restarted");
+        Cli.Result rotate = servers.on("node-1", "rotate");
+        assertEquals(0, rotate.exitCode(), rotate.all());
+    }
+
+    boolean agentLogHas(String node, String text) {
+        try {
+            return agentLog(node).contains(text);
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     // ---- set-up ----
 
     void enabledWithSecretsAndAgents(int secrets) throws Exception {
+        enabledWithSecretsAndAgents(secrets, Map.of());
+    }
+
+    /** As above, each server's simulated apiserver in the mode given ({@code LAST_CONFIG_INFO} when not named). */
+    void enabledWithSecretsAndAgents(int secrets, Map<String, SimulatedApiserver.Mode> modes) throws Exception {
         servers = new SimulatedServers(tmp, etcd);
         servers.putDefaultNamespace();
         Cli.Result enabled = servers.on("node-1", "enable");
@@ -160,8 +235,12 @@ class AgentRotateKeysTest {
                 batch.clear();
             }
         }
+        if (modes.containsValue(SimulatedApiserver.Mode.RESTART_ONLY)) {
+            Thread.sleep(1500); // kube-apiserver starts after sync wrote its file, by more than its clock's margin
+        }
         for (String node : SERVERS) {
-            SimulatedApiserver api = SimulatedApiserver.start(servers.configFile(node), SimulatedApiserver.Mode.LAST_CONFIG_INFO);
+            SimulatedApiserver api = SimulatedApiserver.start(servers.configFile(node), modes.getOrDefault(node,
+                    SimulatedApiserver.Mode.LAST_CONFIG_INFO));
             api.setLag(QUICK);
             apiservers.put(node, api);
             startAgent(node);
