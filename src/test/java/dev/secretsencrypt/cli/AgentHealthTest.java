@@ -87,6 +87,20 @@ class AgentHealthTest {
         fail("node-1's report not fresh again after etcd came back:\n" + nodes + "\n" + agent.log());
     }
 
+    @Test
+    void anAgentWithoutTheApiserverOnAServerThatNeverReportedIsUnhealthyAndSaysToRunSync() throws Exception {
+        SimulatedServers servers = new SimulatedServers(tmp, etcd);
+        servers.putDefaultNamespace();
+        assertEquals(0, servers.on("node-1", "enable").exitCode());
+        agent = RunningAgent.start(servers, "node-2"); // never synced: its apiserver would be in no check
+        HttpResponse<String> unhealthy = awaitHealth(r -> r.statusCode() == 503, "503 for a server with no report");
+        assertTrue(unhealthy.body().contains("node-2 has no report, so it is in no check before a key is made active "
+                + "or retired: run sync here"), unhealthy.body());
+        assertTrue(agent.log().contains("node-2 has no report"), agent.log());
+        assertEquals(0, servers.on("node-2", "sync").exitCode());
+        assertEquals("ok\n", awaitHealth(r -> r.statusCode() == 200, "ok once node-2 reported").body());
+    }
+
     HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         HttpResponse<String> last = null;
