@@ -132,23 +132,18 @@ if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   echo "reloaded   systemd (daemon-reload)"
 fi
 
-if [ -n "$dropin" ]; then
-  cat <<NEXT
+unit=${dropin:-k3s|rke2-server|kube-apiserver}
+cat <<NEXT
 
-Next:
-  1. Set endpoints, cacert, cert and key in /etc/secrets-encrypt/config.yaml (the same on every server).
-  2. Point the apiserver at /var/lib/secrets-encrypt/encryption-config.json (the drop-in's comment says how).
-  3. systemctl daemon-reload && systemctl restart $dropin: every start now runs 'secrets-encrypt sync' first.
-NEXT
-else
-  cat <<NEXT
-
-Next:
+Next, in this order (a server's kube-apiserver must never start on a file the cluster has not registered):
   1. Set endpoints, cacert, cert and key in /etc/secrets-encrypt/config.yaml (the same on every server), and the
      agent's apiserver-url, apiserver-cacert and its client certificate or token file.
-  2. Point the apiserver at /var/lib/secrets-encrypt/encryption-config.json.
-  3. systemctl enable --now secrets-encrypt-agent
-     or, on a server without the agent, the sync drop-in for its unit:
-     scripts/install.sh --dropin k3s|rke2-server|kube-apiserver   (examples in $doc/examples/)
+  2. Once per cluster, on the first server: secrets-encrypt enable   (then copy $token to the other servers)
+  3. On every server, the sync drop-in for its apiserver's unit, so each start runs 'secrets-encrypt sync' first
+     (it writes the file and registers the server):$( [ -n "$dropin" ] && echo " installed for $dropin" || echo "
+     scripts/install.sh --dropin $unit   (examples in $doc/examples/)")
+  4. Point the apiserver at /var/lib/secrets-encrypt/encryption-config.json (the drop-in's comment says how), then
+     systemctl daemon-reload && systemctl restart ${dropin:-<its unit>}
+  5. systemctl enable --now secrets-encrypt-agent   (it reports what the apiserver loaded; without apiserver-url
+     it keeps the file current and leaves the report to sync at each restart)
 NEXT
-fi
