@@ -5,7 +5,6 @@ import dev.secretsencrypt.agent.AgentLog;
 import dev.secretsencrypt.agent.AgentSettings;
 import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
 import dev.secretsencrypt.store.LocalState;
-import dev.secretsencrypt.usecase.RotateKeys;
 import dev.secretsencrypt.usecase.Session;
 import java.net.InetSocketAddress;
 import java.time.Clock;

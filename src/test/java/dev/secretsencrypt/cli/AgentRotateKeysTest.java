@@ -1,6 +1,5 @@
 package dev.secretsencrypt.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,14 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
-import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.SimulatedApiserver;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.PutOption;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +45,8 @@ class AgentRotateKeysTest {
     final Map<String, SimulatedApiserver> apiservers = new LinkedHashMap<>();
     final Map<String, Process> agents = new LinkedHashMap<>();
     final Map<String, byte[]> plain = new HashMap<>();
+    /** More options for every agent a test starts. */
+    final List<String> agentOptions = new ArrayList<>();
     Envelope old;
 
     @BeforeAll
@@ -134,6 +129,39 @@ class AgentRotateKeysTest {
         assertEquals(0, done.exitCode(), done.all());
         assertEquals("reencrypt_finished", stage());
         everyValueUnderTheNewKey();
+    }
+
+    @Test
+    void theScheduleRotatesByItselfOnlyOnceEveryServerLoadedAndNotAgainBeforeItsTime() throws Exception {
+        agentOptions.addAll(List.of("--rotate-every", "25s", "--wait-timeout", "1m"));
+        enabledWithSecretsAndAgents(50);
+        apiservers.get("node-2").setLag(LAGGING);
+        long t0 = System.nanoTime();
+        // nobody runs a command: the leading agent starts the rotation when it is due and waits for node-2 each time
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!(stage().equals("reencrypt_finished") && servers.on("node-1", "status").out().contains("Retired keys"))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        String leaderLog = "";
+        for (String node : SERVERS) {
+            if (agentLog(node).contains("leads the agents")) {
+                leaderLog = agentLog(node);
+            }
+        }
+        System.out.println("the scheduled rotation, " + seconds + " s after the agents started; the leader's log:\n"
+                + leaderLog);
+        assertEquals("reencrypt_finished", stage(), leaderLog);
+        assertTrue(leaderLog.contains("rotating the keys: the schedule is due (every 25s)"), leaderLog);
+        assertTrue(leaderLog.contains("rotate-keys: every server (3) loaded the prepared config"), leaderLog);
+        assertTrue(seconds >= 25, "rotated before the schedule was due: " + seconds + " s");
+        awaitNodes(all -> all.findParents("name").stream().noneMatch(n -> n.path("mustreload").asBoolean()),
+                "every server on the final config");
+        everyValueUnderTheNewKey();
+        // back-pressure: the next one is due 25 s after this one retired its key, not at once
+        Thread.sleep(5000);
+        assertEquals("reencrypt_finished", stage(), "a second rotation began before it was due");
     }
 
     @Test
@@ -223,18 +251,7 @@ class AgentRotateKeysTest {
             assertEquals(0, sync.exitCode(), sync.all());
         }
         old = servers.chain("node-1").writer();
-        List<Op> batch = new ArrayList<>();
-        for (int i = 0; i < secrets; i++) {
-            String key = String.format("%s/secrets/ns-%02d/s-%05d", servers.etcdPrefix, i % 10, i);
-            byte[] value = ("k8s\0secret " + i).getBytes(StandardCharsets.ISO_8859_1);
-            plain.put(key, value);
-            byte[] k = key.getBytes(StandardCharsets.UTF_8);
-            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));
-            if (batch.size() == 100 || i == secrets - 1) {
-                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
-                batch.clear();
-            }
-        }
+        servers.seedSecrets(secrets, old, plain);
         if (modes.containsValue(SimulatedApiserver.Mode.RESTART_ONLY)) {
             Thread.sleep(1500); // kube-apiserver starts after sync wrote its file, by more than its clock's margin
         }
@@ -252,10 +269,12 @@ class AgentRotateKeysTest {
 
     void startAgent(String node) throws Exception {
         SimulatedApiserver api = apiservers.get(node);
-        agents.put(node, servers.child(node, "agent", "--apiserver-url", api.url().toString(), "--apiserver-cacert",
-                api.caFile().toString(), "--metrics-address", "off", "--report-lease-seconds", "4",
-                "--probe-interval-ms", "200", "--leader-recheck-ms", "1000")
-                .redirectErrorStream(true).redirectOutput(tmp.resolve(node + "-agent.log").toFile()).start());
+        List<String> command = new ArrayList<>(List.of("agent", "--apiserver-url", api.url().toString(),
+                "--apiserver-cacert", api.caFile().toString(), "--metrics-address", "off", "--report-lease-seconds",
+                "4", "--probe-interval-ms", "200", "--leader-recheck-ms", "1000"));
+        command.addAll(agentOptions);
+        agents.put(node, servers.child(node, command.toArray(String[]::new)).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve(node + "-agent.log").toFile()).start());
     }
 
     String agentLog(String node) throws Exception {
@@ -281,22 +300,7 @@ class AgentRotateKeysTest {
         return new ObjectMapper().readTree(servers.on("node-1", "status", "-o", "json").out()).path("stage").asText();
     }
 
-    /** Every Secret is under the one aescbc key left in the servers' (identical) files, its plaintext intact. */
     void everyValueUnderTheNewKey() throws Exception {
-        byte[] file = Files.readAllBytes(servers.configFile("node-1"));
-        for (String node : SERVERS) {
-            assertArrayEquals(file, Files.readAllBytes(servers.configFile(node)), node + " has another file");
-        }
-        ProviderChain now = servers.chain("node-1");
-        String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
-        assertFalse(prefix.equals(new String(old.prefix(), StandardCharsets.UTF_8)), prefix);
-        List<KeyValue> stored = servers.valuesUnder(servers.etcdPrefix + "/secrets/");
-        assertEquals(plain.size(), stored.size());
-        for (KeyValue kv : stored) {
-            String key = kv.getKey().toString(StandardCharsets.UTF_8);
-            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
-            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
-                    .plaintext(), key);
-        }
+        servers.assertEveryValueUnderTheNewKey(SERVERS, old, plain);
     }
 }

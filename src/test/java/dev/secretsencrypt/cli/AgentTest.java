@@ -12,15 +12,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.envelope.Envelope;
-import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.SimulatedApiserver;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.PutOption;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -419,20 +413,7 @@ class AgentTest {
 
     /** {@code secrets} more Secrets, as kube-apiserver stores them, under the key the servers write with now. */
     void seed(int secrets) throws Exception {
-        Envelope with = writer();
-        List<Op> batch = new ArrayList<>();
-        int start = plain.size();
-        for (int i = start; i < start + secrets; i++) {
-            String key = String.format("%s/secrets/ns-%02d/s-%05d", servers.etcdPrefix, i % 10, i);
-            byte[] value = ("k8s\0secret " + i).getBytes(StandardCharsets.ISO_8859_1);
-            plain.put(key, value);
-            byte[] k = key.getBytes(StandardCharsets.UTF_8);
-            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(with.seal(value, k)), PutOption.DEFAULT));
-            if (batch.size() == 100 || i == start + secrets - 1) {
-                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
-                batch.clear();
-            }
-        }
+        servers.seedSecrets(secrets, writer(), plain);
     }
 
     /** Stage reencrypt_finished, verify finds nothing unreadable, every Secret is under the one key left. */
@@ -441,21 +422,7 @@ class AgentTest {
         assertTrue(status.out().contains("Current Rotation Stage: reencrypt_finished\n"), status.out());
         Cli.Result verified = servers.on("node-3", "verify");
         assertEquals(0, verified.exitCode(), verified.all());
-        filesAllEqual();
-        ProviderChain now = servers.chain("node-1");
-        assertEquals(1, now.readOrder().stream().filter(e -> e.description().startsWith("aescbc/")).count(),
-                "the old key is retired: " + now.readOrder());
-        String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
-        assertTrue(prefix.startsWith("k8s:enc:aescbc:v1:"), prefix);
-        assertNotEquals(new String(before.prefix(), StandardCharsets.UTF_8), prefix);
-        List<KeyValue> stored = servers.valuesUnder(servers.etcdPrefix + "/secrets/");
-        assertEquals(plain.size(), stored.size());
-        for (KeyValue kv : stored) {
-            String key = kv.getKey().toString(StandardCharsets.UTF_8);
-            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
-            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
-                    .plaintext(), key);
-        }
+        servers.assertEveryValueUnderTheNewKey(NODES, before, plain);
         rememberKeys();
     }
 

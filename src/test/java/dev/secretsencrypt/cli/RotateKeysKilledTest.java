@@ -1,6 +1,5 @@
 package dev.secretsencrypt.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,11 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.envelope.Envelope;
-import dev.secretsencrypt.envelope.ProviderChain;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.PutOption;
 import java.io.BufferedReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,7 +15,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -215,41 +208,12 @@ class RotateKeysKilledTest {
         syncServers(SERVERS);
         rememberKeys();
         old = servers.chain("node-1").writer();
-        List<Op> batch = new ArrayList<>();
-        for (int i = 0; i < secrets; i++) {
-            String key = String.format("%s/secrets/ns-%02d/s-%05d", servers.etcdPrefix, i % 10, i);
-            byte[] value = ("k8s\0secret " + i).getBytes(StandardCharsets.ISO_8859_1); // as kube-apiserver stores it
-            plain.put(key, value);
-            byte[] k = key.getBytes(StandardCharsets.UTF_8);
-            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k)), PutOption.DEFAULT));
-            if (batch.size() == 100 || i == secrets - 1) {
-                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
-                batch.clear();
-            }
-        }
+        servers.seedSecrets(secrets, old, plain);
     }
 
     /** Every Secret is stored under the one key left in the servers' (identical) files, with its plaintext intact. */
     void everyValueUnderTheNewKey() throws Exception {
-        byte[] file = Files.readAllBytes(servers.configFile("node-1"));
-        for (String node : SERVERS) {
-            assertArrayEquals(file, Files.readAllBytes(servers.configFile(node)), node + " has another file");
-        }
-        ProviderChain now = servers.chain("node-1");
-        Envelope writer = now.writer();
-        assertEquals(1, now.readOrder().stream().filter(e -> e.description().startsWith("aescbc/")).count(),
-                "the old key is retired: " + now.readOrder());
-        String prefix = new String(writer.prefix(), StandardCharsets.UTF_8);
-        assertTrue(prefix.startsWith("k8s:enc:aescbc:v1:") && !prefix.equals(new String(old.prefix(),
-                StandardCharsets.UTF_8)), prefix);
-        List<KeyValue> stored = servers.valuesUnder(servers.etcdPrefix + "/secrets/");
-        assertEquals(plain.size(), stored.size());
-        for (KeyValue kv : stored) {
-            String key = kv.getKey().toString(StandardCharsets.UTF_8);
-            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
-            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
-                    .plaintext(), key);
-        }
+        servers.assertEveryValueUnderTheNewKey(SERVERS, old, plain);
     }
 
     void rememberKeys() throws Exception {

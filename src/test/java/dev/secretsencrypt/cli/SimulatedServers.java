@@ -1,19 +1,28 @@
 package dev.secretsencrypt.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +90,51 @@ final class SimulatedServers {
     void putDefaultNamespace() throws Exception {
         kv().put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
                 ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Stores {@code count} Secrets (as kube-apiserver stores them, {@code k8s\0…}) sealed with {@code with}, numbered on
+     * from those already in {@code plain}, which records each one's plaintext by etcd key.
+     */
+    void seedSecrets(int count, Envelope with, Map<String, byte[]> plain) throws Exception {
+        List<Op> batch = new ArrayList<>();
+        int start = plain.size();
+        for (int i = start; i < start + count; i++) {
+            String key = String.format("%s/secrets/ns-%02d/s-%05d", etcdPrefix, i % 10, i);
+            byte[] value = ("k8s\0secret " + i).getBytes(StandardCharsets.ISO_8859_1);
+            plain.put(key, value);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(with.seal(value, k)), PutOption.DEFAULT));
+            if (batch.size() == 100 || i == start + count - 1) {
+                kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
+                batch.clear();
+            }
+        }
+    }
+
+    /**
+     * The servers' files are byte-identical with one aescbc key left, not {@code old}, and every Secret in
+     * {@code plain} is stored under it and opens to its plaintext.
+     */
+    void assertEveryValueUnderTheNewKey(List<String> nodes, Envelope old, Map<String, byte[]> plain) throws Exception {
+        byte[] file = Files.readAllBytes(configFile(nodes.get(0)));
+        for (String node : nodes) {
+            assertArrayEquals(file, Files.readAllBytes(configFile(node)), node + " has another file");
+        }
+        ProviderChain now = chain(nodes.get(0));
+        assertEquals(1, now.readOrder().stream().filter(e -> e.description().startsWith("aescbc/")).count(),
+                "the old key is retired: " + now.readOrder());
+        String prefix = new String(now.writer().prefix(), StandardCharsets.UTF_8);
+        assertTrue(prefix.startsWith("k8s:enc:aescbc:v1:") && !prefix.equals(new String(old.prefix(),
+                StandardCharsets.UTF_8)), prefix);
+        List<KeyValue> stored = valuesUnder(etcdPrefix + "/secrets/");
+        assertEquals(plain.size(), stored.size());
+        for (KeyValue kv : stored) {
+            String key = kv.getKey().toString(StandardCharsets.UTF_8);
+            assertTrue(kv.getValue().toString(StandardCharsets.ISO_8859_1).startsWith(prefix), key);
+            assertArrayEquals(plain.get(key), now.open(kv.getValue().getBytes(), key.getBytes(StandardCharsets.UTF_8))
+                    .plaintext(), key);
+        }
     }
 
     /** Every value stored under {@code prefix}, in pages: one read of 20 000 values would pass gRPC's 4 MiB limit. */
