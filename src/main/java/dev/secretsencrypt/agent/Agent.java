@@ -74,7 +74,8 @@ public final class Agent implements AutoCloseable {
 
     public Agent(Session session, String nodeName, Path configFile, AgentSettings settings, AgentLog log, Clock clock) {
         this.session = session;
-        this.links = session.agentLinks();
+        this.links = session.agentLinks(settings.probe().isPresent() ? ServerRegistry.Source.APISERVER
+                : ServerRegistry.Source.FILE);
         this.node = session.node();
         this.nodeName = nodeName;
         this.configFile = configFile;

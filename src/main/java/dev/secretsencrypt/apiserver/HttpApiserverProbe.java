@@ -21,8 +21,8 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,12 +37,15 @@ import javax.net.ssl.TrustManagerFactory;
  * Asks a kube-apiserver's own {@code /metrics} which encryption config it serves with, strongest evidence first:
  * <ol>
  * <li>{@code apiserver_encryption_config_controller_last_config_info{hash}} (1.34 and newer) names the digest;</li>
- * <li>else a successful automatic reload after the file was written (1.28 to 1.33:
- * {@code ..._automatic_reload_last_timestamp_seconds{status}} with {@code ..._automatic_reloads_total{status}}, or
- * before 1.30 {@code ..._automatic_reload_success_total});</li>
- * <li>else the process started after the file was written ({@code process_start_time_seconds}): an apiserver without
+ * <li>else a successful automatic reload counted since this probe first saw that version of the file (1.28 to
+ * 1.33: {@code ..._automatic_reloads_total{status}}, or before 1.30 {@code ..._automatic_reload_success_total});</li>
+ * <li>else the process restarted since then ({@code process_start_time_seconds} changed): an apiserver without
  * automatic reload reads the file at start only.</li>
  * </ol>
+ * Counters that moved, never timestamps against this machine's clock: a clock step, or an apiserver on another host,
+ * would make an old reload look newer than the write. On those older releases a reload of an earlier file that ends
+ * just after the first look at this one could still pass for it; rotate-keys and the agents never write a file before
+ * every server loaded the previous one, which rules that out there.
  * A false "loaded" is the dangerous error (the tool would then rotate to a key some server cannot read), so every
  * doubt answers {@link LoadedConfig.NotYet} or {@link LoadedConfig.Unknown}.
  */
@@ -50,13 +53,6 @@ public final class HttpApiserverProbe implements ApiserverConfigProbe {
     /** For connecting and for the whole answer: a probe is repeated, a hung one must not stall the agent. */
     public static final Duration TIMEOUT = Duration.ofSeconds(5);
 
-    /**
-     * How much later than the file's write a reload or start must be to count. Both clocks are this machine's, yet
-     * kube-apiserver stamps a reload when it ends, after reading the file (a KMS health check can sit in between), and
-     * {@code process_start_time_seconds} is derived from the boot time in whole seconds. A reload stamped 0.5 s after
-     * the write may have read the bytes from before it, so it does not count: the cost is a NotYet saying to restart.
-     */
-    static final Duration CLOCK_MARGIN = Duration.ofSeconds(1);
 
     /** A real /metrics is 1-10 MB; far more is not an apiserver's page, and is not read into memory. */
     static final int BODY_LIMIT = 64 * 1024 * 1024;
@@ -69,6 +65,13 @@ public final class HttpApiserverProbe implements ApiserverConfigProbe {
     static final String PROCESS_START = "process_start_time_seconds";
 
     private final ApiserverEndpoint endpoint;
+    /** What the apiserver showed when each recent version of the file was first asked about (the last few). */
+    private final Map<LoadedConfigHash, Observed> firstSeen = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<LoadedConfigHash, Observed> eldest) {
+            return size() > 16;
+        }
+    };
     private Connection connection;
 
     /** The HTTP client for the TLS files as they were when it was built; rebuilt when any of them changes (renewal). */
@@ -148,65 +151,72 @@ public final class HttpApiserverProbe implements ApiserverConfigProbe {
             return new LoadedConfig.Unknown(describe() + " answered /metrics that is not Prometheus text ("
                     + e.getMessage() + "): check that --apiserver-url is kube-apiserver's address");
         }
-        return judge(metrics, file, describe());
+        Observed now = Observed.of(metrics);
+        Observed before;
+        synchronized (firstSeen) {
+            before = firstSeen.computeIfAbsent(file.hash(), h -> now);
+        }
+        return judge(metrics, file, describe(), before);
     }
 
-    /** What a page of metrics says about the file; pure, so every rule is a plain unit test. */
-    static LoadedConfig judge(MetricsText page, ConfigFileSeen file, String where) {
-        List<LastConfigInfo> infos = LastConfigInfo.from(page);
-        if (!infos.isEmpty()) {
-            // One apiserver exports one sample, and we scrape each apiserver's own endpoint, so apiservers sharing a
-            // host (and so an apiserver_id_hash) do not mix. Were there several, the one naming this file is taken,
-            // else the first: a caller compares the digest with the file's anyway.
-            LastConfigInfo info = infos.stream().filter(i -> i.hash().equals(file.hash())).findFirst()
-                    .orElse(infos.get(0));
-            return new LoadedConfig.Loaded(info.hash(), LoadedConfig.Evidence.LAST_CONFIG_INFO);
+    /**
+     * What the apiserver's counters stood at when this probe first saw a version of the file: the evidence that it
+     * loaded that version is that they moved since (a reload counted, or the process restarted), never a comparison
+     * of its timestamps with this machine's clock, which a step of either clock (or another host) would defeat.
+     */
+    record Observed(OptionalDouble started, double successes, double failures, boolean reloads) {
+        static Observed of(MetricsText page) {
+            OptionalDouble started = page.samples(PROCESS_START).stream().mapToDouble(MetricsText.Sample::value).min();
+            double successes = sum(page, RELOADS_TOTAL, Map.of("status", "success")) + sum(page, RELOAD_SUCCESS_TOTAL,
+                    Map.of());
+            double failures = sum(page, RELOADS_TOTAL, Map.of("status", "failure")) + sum(page, RELOAD_FAILURES_TOTAL,
+                    Map.of());
+            boolean reloads = !page.samples(RELOAD_TIMESTAMP).isEmpty() || !page.samples(RELOADS_TOTAL).isEmpty()
+                    || !page.samples(RELOAD_SUCCESS_TOTAL).isEmpty() || !page.samples(RELOAD_FAILURES_TOTAL).isEmpty();
+            return new Observed(started, successes, failures, reloads);
         }
-        double written = seconds(file.writtenAt());
-        double margin = CLOCK_MARGIN.toMillis() / 1000.0;
-        OptionalDouble started = page.samples(PROCESS_START).stream().mapToDouble(MetricsText.Sample::value).min();
-        // Several samples of a status (a page merged from several identities) would make "when" ambiguous: the
-        // earliest success and the latest failure are the cautious reading.
-        OptionalDouble successAt = page.samples(RELOAD_TIMESTAMP).stream()
-                .filter(s -> s.label("status").map("success"::equals).orElse(true))
-                .mapToDouble(MetricsText.Sample::value).min();
-        OptionalDouble failureAt = page.samples(RELOAD_TIMESTAMP, Map.of("status", "failure")).stream()
-                .mapToDouble(MetricsText.Sample::value).max();
-        double successes = sum(page, RELOADS_TOTAL, Map.of("status", "success")) + sum(page, RELOAD_SUCCESS_TOTAL, Map.of());
-        boolean reloads = successAt.isPresent() || failureAt.isPresent() || !page.samples(RELOADS_TOTAL).isEmpty()
-                || !page.samples(RELOAD_SUCCESS_TOTAL).isEmpty() || !page.samples(RELOAD_FAILURES_TOTAL).isEmpty();
-        String writtenText = " (the file was written at " + instant(written) + ")";
 
-        if (reloads) {
-            if (failureAt.isPresent() && failureAt.getAsDouble() > written
-                    && (successAt.isEmpty() || failureAt.getAsDouble() >= successAt.getAsDouble())) {
-                return new LoadedConfig.NotYet(where + " failed to reload its encryption config at "
-                        + instant(failureAt.getAsDouble()) + writtenText + " and serves with the previous one: see its "
-                        + "log (journalctl -u kube-apiserver, or its static pod's log) for the reason, then fix the file");
-            }
-            if (successAt.isPresent() && successes > 0 && successAt.getAsDouble() > written + margin) {
-                return new LoadedConfig.Loaded(file.hash(), LoadedConfig.Evidence.RELOADED_AFTER_WRITE);
-            }
+        boolean restartedSince(Observed before) {
+            return started.isPresent() && before.started.isPresent() && started.getAsDouble() != before.started.getAsDouble();
         }
-        if (started.isPresent() && started.getAsDouble() > written + margin) {
-            // it reads the file when it starts; a later change would have moved writtenAt past the start
+    }
+
+    /**
+     * What a page of metrics says about the file, given what the same apiserver showed when this version of the file
+     * was first seen ({@code before}); pure, so every rule is a plain unit test.
+     */
+    static LoadedConfig judge(MetricsText page, ConfigFileSeen file, String where, Observed before) {
+        List<LastConfigInfo> infos = LastConfigInfo.from(page);
+        if (infos.size() > 1) {
+            // one kube-apiserver exports one sample: several mean a merged page or a load balancer's mix
+            return new LoadedConfig.Unknown(where + " answered " + infos.size() + " samples of " + LastConfigInfo.METRIC
+                    + ": --apiserver-url must be this server's own kube-apiserver, not a load balancer or a proxy");
+        }
+        if (infos.size() == 1) {
+            return new LoadedConfig.Loaded(infos.get(0).hash(), LoadedConfig.Evidence.LAST_CONFIG_INFO);
+        }
+        Observed now = Observed.of(page);
+        String since = " since this file (written " + file.writtenAt() + ") was first seen";
+        if (now.restartedSince(before)) {
+            // it reads the file when it starts, and it started after this version was on disk
             return new LoadedConfig.Loaded(file.hash(), LoadedConfig.Evidence.STARTED_AFTER_WRITE);
         }
-        if (reloads && successAt.isPresent() && successAt.getAsDouble() > written) {
-            return new LoadedConfig.NotYet(where + " reloaded its encryption config at " + instant(successAt.getAsDouble())
-                    + ", within " + CLOCK_MARGIN.toSeconds() + " s of the file's write" + writtenText + ", so it may have "
-                    + "read the bytes from before the write, and will not reload the same bytes again: restart "
-                    + "kube-apiserver on this server to be sure it serves the file");
+        if (now.reloads()) {
+            if (now.failures() > before.failures() && now.successes() <= before.successes()) {
+                return new LoadedConfig.NotYet(where + " failed to reload its encryption config" + since + " and "
+                        + "serves with the previous one: see its log (journalctl -u kube-apiserver, or its static pod's "
+                        + "log) for the reason, then fix the file");
+            }
+            if (now.successes() > before.successes()) {
+                return new LoadedConfig.Loaded(file.hash(), LoadedConfig.Evidence.RELOADED_AFTER_WRITE);
+            }
+            return new LoadedConfig.NotYet(where + " has not reloaded its encryption config" + since + ": it polls the "
+                    + "file about once a minute; wait for its next reload, or restart kube-apiserver on this server");
         }
-        if (reloads) {
-            return new LoadedConfig.NotYet(where + " last reloaded its encryption config at "
-                    + successAt.stream().mapToObj(HttpApiserverProbe::instant).findFirst().orElse("(never)")
-                    + writtenText + ": it polls the file about once a minute; wait for its next reload");
-        }
-        if (started.isPresent()) {
-            return new LoadedConfig.NotYet(where + " started at " + instant(started.getAsDouble()) + writtenText
-                    + " and has reported no automatic reload since: with --encryption-provider-config-automatic-reload "
-                    + "wait about a minute, else restart kube-apiserver on this server");
+        if (now.started().isPresent()) {
+            return new LoadedConfig.NotYet(where + " has neither restarted nor reported an automatic reload" + since
+                    + ": restart kube-apiserver on this server (or run it with "
+                    + "--encryption-provider-config-automatic-reload)");
         }
         return new LoadedConfig.Unknown(where + " answered /metrics without " + LastConfigInfo.METRIC + ", the automatic "
                 + "reload metrics or " + PROCESS_START + ": check that --apiserver-url is kube-apiserver's address");
@@ -328,18 +338,6 @@ public final class HttpApiserverProbe implements ApiserverConfigProbe {
 
     private static double sum(MetricsText page, String name, Map<String, String> labels) {
         return page.samples(name, labels).stream().mapToDouble(MetricsText.Sample::value).filter(Double::isFinite).sum();
-    }
-
-    private static double seconds(Instant t) {
-        return t.getEpochSecond() + t.getNano() / 1e9;
-    }
-
-    private static String instant(double epochSeconds) {
-        if (!Double.isFinite(epochSeconds)) {
-            return String.valueOf(epochSeconds);
-        }
-        long millis = Math.round(epochSeconds * 1000);
-        return Instant.ofEpochMilli(millis).toString();
     }
 
     private static String shortened(String message) {

@@ -11,8 +11,9 @@ import java.util.Optional;
 public record NodeReport(String node, Optional<Stage> stage, String hash, boolean stale) {
     public static final String UNREADABLE = "unreadable report";
     /** What to do about a stale report, for every message that names one. */
-    public static final String STALE_WHY = "its agent stopped renewing it (start secrets-encrypt-agent there, or run "
-            + "sync there after restarting kube-apiserver; nodes forget removes a server gone for good)";
+    public static final String STALE_WHY = "its agent stopped renewing it (start secrets-encrypt-agent there, or see "
+            + "its /healthz if it runs but lost etcd; or run sync there after restarting kube-apiserver; nodes forget "
+            + "removes a server gone for good)";
 
     public NodeReport(String node, Stage stage, String hash) {
         this(node, Optional.of(stage), hash, false);

@@ -189,12 +189,25 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     }
 
     @Override
-    public Ownership keepReportsAlive(String node, Duration ttl) {
+    public Ownership keepReportsAlive(String node, Duration ttl, Source reads) {
         Lease leases = client.getLeaseClient();
         long lease = await(leases.grant(ttl.toSeconds()), "grant the report lease of " + node).getID();
-        awaitRetrying(() -> kv.put(bytes(prefix + "alive/" + node), bytes(node),
+        awaitRetrying(() -> kv.put(bytes(prefix + "alive/" + node), bytes(reads.text()),
                 PutOption.builder().withLeaseId(lease).build()), "keep the report of " + node + " alive");
         return new LeaseOwnership(leases, lease, ttl);
+    }
+
+    @Override
+    public Map<String, Source> runningAgents() {
+        String alive = prefix + "alive/";
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(alive), GetOption.builder().isPrefix(true).build()),
+                "read which agents run");
+        Map<String, Source> out = new TreeMap<>();
+        for (KeyValue k : got.getKvs()) {
+            out.put(k.getKey().toString(StandardCharsets.UTF_8).substring(alive.length()),
+                    "apiserver".equals(k.getValue().toString(StandardCharsets.UTF_8)) ? Source.APISERVER : Source.FILE);
+        }
+        return out;
     }
 
     @Override

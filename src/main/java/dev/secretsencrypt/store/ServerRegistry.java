@@ -24,8 +24,12 @@ public interface ServerRegistry {
     /**
      * Keeps {@code node}'s agent reports alive for as long as the returned handle is open and renewed: once its lease
      * lapses (the agent stopped, or lost etcd for {@code ttl}), its report reads as stale and never as loaded.
+     * {@code reads} says what that agent reports from (its apiserver, or nothing but the file).
      */
-    Ownership keepReportsAlive(String node, Duration ttl);
+    Ownership keepReportsAlive(String node, Duration ttl, Source reads);
+
+    /** The servers whose agent is running now (its lease alive), and what each reads. */
+    Map<String, Source> runningAgents();
 
     /** What a report says was loaded: the file as written, or what the server's kube-apiserver itself says. */
     enum Source {

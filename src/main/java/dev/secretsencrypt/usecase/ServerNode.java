@@ -179,11 +179,15 @@ public final class ServerNode {
         return file + "; reported " + nodeName + " " + report.value();
     }
 
-    /** This server's report comes from its running agent, which reads what its kube-apiserver loaded. */
+    /**
+     * An agent that reads what this server's kube-apiserver loaded is running here, and the server is registered:
+     * then the report is the agent's to make, even before its first answer (a sync's file report would claim a load
+     * nobody saw). A server with no report at all is registered by sync, so it is never left out of the checks.
+     */
     private boolean agentReadsTheApiserver() {
-        return cluster.map(c -> c.registry().records().get(nodeName))
-                .filter(r -> r.reporter() == ServerRegistry.Reporter.AGENT && r.source() == ServerRegistry.Source.APISERVER)
-                .isPresent() && state.reports().stream().anyMatch(r -> r.node().equals(nodeName) && !r.stale());
+        return cluster.map(c -> c.registry().runningAgents().get(nodeName))
+                .filter(reads -> reads == ServerRegistry.Source.APISERVER).isPresent()
+                && state.reports().stream().anyMatch(r -> r.node().equals(nodeName));
     }
 
     /** Where the state lives, for messages: the data dir, or etcd's endpoints and prefix. */

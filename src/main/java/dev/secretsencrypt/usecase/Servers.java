@@ -51,10 +51,7 @@ public final class Servers {
      * sync, so only forget one that is gone for good: while forgotten, nothing waits for it to reload.
      */
     public String forget(String name) {
-        boolean agentRuns = state.reports().stream().anyMatch(r -> r.node().equals(name) && !r.stale())
-                && Optional.ofNullable(registry.records().get(name))
-                .filter(r -> r.reporter() == ServerRegistry.Reporter.AGENT).isPresent();
-        if (agentRuns) {
+        if (registry.runningAgents().containsKey(name)) {
             // forgotten while its agent runs, a server would be in no check until the agent's next round
             throw new CommandRefused("the agent on " + name + " is running (it keeps its report alive): stop it there "
                     + "first (systemctl disable --now secrets-encrypt-agent), or wait until nodes shows it stale; "

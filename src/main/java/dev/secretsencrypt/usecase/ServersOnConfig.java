@@ -38,7 +38,8 @@ record ServersOnConfig(List<String> loaded, List<String> behind, List<String> wi
         List<String> parts = new ArrayList<>();
         if (!stale.isEmpty()) {
             parts.add("start the agent on " + String.join(", ", stale) + " (its report is stale: the agent stopped "
-                    + "renewing it), or restart kube-apiserver there and run sync; a server gone for good: nodes forget");
+                    + "renewing it, or lost etcd: see its /healthz and give it every etcd member), or restart "
+                    + "kube-apiserver there and run sync; a server gone for good: nodes forget");
         }
         if (!restart.isEmpty()) {
             parts.add("restart kube-apiserver on " + String.join(", ", restart) + " (run sync there first)");

@@ -15,6 +15,7 @@ import dev.secretsencrypt.store.Leadership;
 import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.store.Ownership;
 import dev.secretsencrypt.store.ReencryptionStore;
+import dev.secretsencrypt.store.ServerRegistry;
 import dev.secretsencrypt.store.StateWatch;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -99,12 +100,12 @@ public final class Session implements AutoCloseable {
     }
 
     /** The agent's store capabilities: refused in single-server mode, where there is no cluster to lead or report to. */
-    public AgentLinks agentLinks() {
+    public AgentLinks agentLinks(ServerRegistry.Source reads) {
         EtcdState store = etcd.orElseThrow(() -> new CommandRefused("the agent keeps the servers of a cluster in step "
                 + "through etcd: set endpoints in the node configuration file (or --endpoints) to the etcd that "
                 + "kube-apiserver uses"));
         return new AgentLinks(store.leadership(), store.stateWatch(), ttl -> store.keepReportsAlive(settings.nodeName(),
-                ttl), store);
+                ttl, reads), store);
     }
 
     /** What the agent needs from etcd beyond the use cases: leadership, a watch, its report lease, the stored runs. */

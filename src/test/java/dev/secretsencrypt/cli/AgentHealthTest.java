@@ -101,6 +101,28 @@ class AgentHealthTest {
         assertEquals("ok\n", awaitHealth(r -> r.statusCode() == 200, "ok once node-2 reported").body());
     }
 
+    @Test
+    void aSyncByHandLeavesTheReportToARunningAgentThatCannotSeeItsApiserverYet() throws Exception {
+        SimulatedServers servers = new SimulatedServers(tmp, etcd);
+        servers.putDefaultNamespace();
+        assertEquals(0, servers.on("node-1", "enable").exitCode());
+        assertEquals(0, servers.on("node-1", "sync").exitCode()); // registered at kube-apiserver's start
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        agent = RunningAgent.start(servers, "node-1", "--apiserver-url", "https://127.0.0.1:" + closed);
+        agent.awaitLine(l -> l.contains("cannot tell what kube-apiserver loaded"), Duration.ofSeconds(60),
+                "that it cannot reach its apiserver");
+        assertEquals(0, servers.on("node-1", "prepare").exitCode());
+        Cli.Result synced = servers.on("node-1", "sync"); // by hand, no restart: nobody saw a load
+        assertEquals(0, synced.exitCode(), synced.all());
+        assertTrue(synced.out().contains("left the report of node-1 to its agent"), synced.out());
+        Cli.Result rotate = servers.on("node-1", "rotate");
+        assertEquals(1, rotate.exitCode(), rotate.all());
+        assertTrue(rotate.err().contains("node-1"), rotate.err());
+    }
+
     HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         HttpResponse<String> last = null;
