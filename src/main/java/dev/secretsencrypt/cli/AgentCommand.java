@@ -4,6 +4,7 @@ import dev.secretsencrypt.agent.Agent;
 import dev.secretsencrypt.agent.AgentLog;
 import dev.secretsencrypt.agent.AgentSettings;
 import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
+import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.store.LocalState;
 import dev.secretsencrypt.usecase.Session;
 import java.net.InetSocketAddress;
@@ -61,6 +62,7 @@ final class AgentCommand extends StateCommand {
                 || probeMillis < 1 || leaderRecheckMillis < 1) {
             throw new ParameterException(spec.commandLine(), "--wait-timeout and --rotate-every must be above zero");
         }
+        apiserver.endpoint().ifPresent(e -> requireThisMachine(e.url()));
         Optional<ApiserverConfigProbe> probe = apiserver.probe();
         AgentSettings.Timing defaults = AgentSettings.Timing.defaults();
         Duration probeEvery = Duration.ofMillis(probeMillis);
@@ -77,6 +79,27 @@ final class AgentCommand extends StateCommand {
         Runtime.getRuntime().addShutdownHook(stop);
         agent.run();
         return Reply.ok("");
+    }
+
+    /**
+     * The agent vouches for this server's own kube-apiserver: through a load balancer (or another host) a probe would
+     * report whichever apiserver answered, and judge its counters against another process.
+     */
+    private static void requireThisMachine(java.net.URI url) {
+        String host = url.getHost().replace("[", "").replace("]", "");
+        try {
+            for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
+                if (a.isLoopbackAddress() || a.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(a) != null) {
+                    return;
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new CommandRefused("--apiserver-url names " + host + ", which does not resolve here (" + e.getMessage()
+                    + "): give this server's own kube-apiserver, e.g. https://127.0.0.1:6443");
+        }
+        throw new CommandRefused("--apiserver-url names " + host + ", which is not an address of this machine: the "
+                + "agent reports what this server's own kube-apiserver loaded, so give its local address (e.g. "
+                + "https://127.0.0.1:6443), never a load balancer's or another server's");
     }
 
     private Optional<InetSocketAddress> address() {

@@ -123,6 +123,17 @@ class AgentHealthTest {
         assertTrue(rotate.err().contains("node-1"), rotate.err());
     }
 
+    @Test
+    void anApiserverUrlThatIsNotThisMachineIsRefused() throws Exception {
+        SimulatedServers servers = new SimulatedServers(tmp, etcd);
+        assertEquals(0, servers.on("node-1", "enable").exitCode());
+        // a TEST-NET address: never one of this machine's; through a load balancer any apiserver could answer
+        Cli.Result refused = servers.on("node-1", "agent", "--apiserver-url", "https://192.0.2.10:6443");
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("--apiserver-url names 192.0.2.10, which is not an address of this machine"),
+                refused.err());
+    }
+
     HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         HttpResponse<String> last = null;
