@@ -252,15 +252,19 @@ class AgentRotateKeysTest {
         }
         old = servers.chain("node-1").writer();
         servers.seedSecrets(secrets, old, plain);
-        if (modes.containsValue(SimulatedApiserver.Mode.RESTART_ONLY)) {
-            Thread.sleep(1500); // kube-apiserver starts after sync wrote its file, by more than its clock's margin
-        }
         for (String node : SERVERS) {
             SimulatedApiserver api = SimulatedApiserver.start(servers.configFile(node), modes.getOrDefault(node,
                     SimulatedApiserver.Mode.LAST_CONFIG_INFO));
             api.setLag(QUICK);
             apiservers.put(node, api);
             startAgent(node);
+        }
+        for (Map.Entry<String, SimulatedApiserver.Mode> m : modes.entrySet()) {
+            if (m.getValue() == SimulatedApiserver.Mode.RESTART_ONLY) {
+                // an agent that started after its apiserver cannot tell which file it read: a restart it sees can
+                awaitNodes(all -> agentLogHas(m.getKey(), "kube-apiserver has not loaded"), m.getKey() + "'s first look");
+                apiservers.get(m.getKey()).restart();
+            }
         }
         awaitNodes(all -> all.size() == SERVERS.size() && all.findParents("name").stream().allMatch(n ->
                 n.path("source").asText().equals("apiserver") && !n.path("stale").asBoolean()),
