@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,6 +57,15 @@ final class AgentCommand extends StateCommand {
     @Option(names = "--leader-recheck-ms", hidden = true, defaultValue = "10000")
     long leaderRecheckMillis;
 
+    private final Clock clock = Clock.systemUTC();
+    private final AgentLog log = AgentLog.toStdout(clock);
+
+    /** The session's notes are events in the agent's log, one line each with its level, like every other. */
+    @Override
+    Consumer<String> warnings() {
+        return log::warning;
+    }
+
     @Override
     Reply run(Session session) throws Exception {
         if (waitTimeout.isZero() || rotateEvery != null && rotateEvery.isZero() || reportLeaseSeconds < 2
@@ -72,9 +82,8 @@ final class AgentCommand extends StateCommand {
                 defaults.certificatesEvery());
         AgentSettings settings = new AgentSettings(probe, Optional.ofNullable(rotateEvery), waitTimeout,
                 address(), timing);
-        Clock clock = Clock.systemUTC();
         Agent agent = new Agent(session, options.settings().nodeName(),
-                options.settings().dataDir().resolve(LocalState.CONFIG_FILE), settings, AgentLog.toStdout(clock), clock);
+                options.settings().dataDir().resolve(LocalState.CONFIG_FILE), settings, log, clock);
         Thread stop = new Thread(agent::close, "agent-stop");
         Runtime.getRuntime().addShutdownHook(stop);
         agent.run();

@@ -4,6 +4,7 @@ import dev.secretsencrypt.usecase.Session;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,11 +31,15 @@ abstract class StateCommand implements Callable<Integer> {
 
     abstract Reply run(Session session) throws Exception;
 
+    /** Where what the operator should know, but does not stop the command, is said: the error stream. */
+    Consumer<String> warnings() {
+        return spec.commandLine().getErr()::println;
+    }
+
     @Override
     public Integer call() throws Exception {
         // warnings go to the command's error stream, so a script reading stdout sees results only
-        try (Session session = Session.open(options.settings(), Clock.systemUTC(), new SecureRandom(),
-                spec.commandLine().getErr()::println)) {
+        try (Session session = Session.open(options.settings(), Clock.systemUTC(), new SecureRandom(), warnings())) {
             Reply reply = run(session);
             spec.commandLine().getOut().println(reply.out());
             reply.error().ifPresent(e -> spec.commandLine().getErr().println("Error: " + e));
