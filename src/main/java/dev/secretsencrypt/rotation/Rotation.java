@@ -109,7 +109,8 @@ public final class Rotation {
         KeyRef added = new KeyRef(chosen, name);
         RotationState next = new RotationState(Stage.PREPARE, withKeys(s, keys.withKeyAdded(chosen, newKey(name))).config(),
                 Optional.of(added));
-        return new Outcome.Changed(next, "added key " + added + " for reading; restart every kube-apiserver, then run rotate");
+        return new Outcome.Changed(next, "added key " + added + " for reading", "restart every kube-apiserver, then run "
+                + "rotate");
     }
 
     /** Makes the prepared key the one that writes; the old keys stay for reading until reencrypt retires them. */
@@ -135,7 +136,7 @@ public final class Rotation {
         }
         RotationState next = new RotationState(Stage.ROTATE, withKeys(s, keys.withKeyActive(prepared.get())).config(),
                 Optional.empty());
-        return new Outcome.Changed(next, "key " + prepared.get() + " now encrypts new writes; restart every "
+        return new Outcome.Changed(next, "key " + prepared.get() + " now encrypts new writes", "restart every "
                 + "kube-apiserver, then run reencrypt");
     }
 

@@ -88,7 +88,7 @@ public final class RotateKeys {
                     if (began) {
                         throw changedUnderUs(stage);
                     }
-                    step(1, "prepare", node.prepare(Optional.empty(), false));
+                    step(1, "prepare", node.prepareDone());
                 }
                 case REENCRYPT_FINISHED -> {
                     // a previous run stopped in its last wait when servers still lag; otherwise a new rotation begins
@@ -101,11 +101,11 @@ public final class RotateKeys {
                         return "rotate-keys done: every server loaded the final config (" + shortHash(current())
                                 + "); run rotate-keys again for the next rotation";
                     }
-                    step(1, "prepare", node.prepare(Optional.empty(), false));
+                    step(1, "prepare", node.prepareDone());
                 }
                 case PREPARE -> {
                     awaitEveryServer(Wait.PREPARED);
-                    step(2, "rotate", node.rotate(false));
+                    step(2, "rotate", node.rotateDone());
                 }
                 case ROTATE -> {
                     awaitEveryServer(Wait.ROTATED);

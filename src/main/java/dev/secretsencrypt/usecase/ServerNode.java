@@ -117,8 +117,17 @@ public final class ServerNode {
     }
 
     public String prepare(Optional<ProviderType> type, boolean force) {
+        return summary(prepareStep(type, force));
+    }
+
+    /** prepare as a step of rotate-keys: what changed, without the advice to restart (rotate-keys waits itself). */
+    String prepareDone() {
+        return done(prepareStep(Optional.empty(), false));
+    }
+
+    private Outcome prepareStep(Optional<ProviderType> type, boolean force) {
         Optional<Snapshot> current = state.read();
-        return apply(current, s -> rules.prepare(s, type, force, retiredNames(current)));
+        return store(current, s -> rules.prepare(s, type, force, retiredNames(current)));
     }
 
     /** A new key never takes a retired key's name: restored values under that name must stay readable. */
@@ -128,6 +137,15 @@ public final class ServerNode {
 
     /** Refused until every server reports the prepared config, so no server writes with a key others lack. */
     public String rotate(boolean force) {
+        return summary(rotateStep(force));
+    }
+
+    /** rotate as a step of rotate-keys: what changed, without the advice to restart. */
+    String rotateDone() {
+        return done(rotateStep(false));
+    }
+
+    private Outcome rotateStep(boolean force) {
         Optional<Snapshot> current = state.read();
         Outcome outcome = rules.rotate(current.map(Snapshot::rotation), force);
         // -f skips the stage order only: a server that lacks the new key must never see it become the writer
@@ -135,7 +153,7 @@ public final class ServerNode {
             requireEveryServerOn(current.get(), "rotate", current.get().rotation().stage() == Stage.PREPARE
                     ? ReportMatch.CONFIG_AND_STAGE : ReportMatch.CONFIG);
         }
-        return apply(current, s -> outcome);
+        return store(current, s -> outcome);
     }
 
     /**
@@ -337,12 +355,25 @@ public final class ServerNode {
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {
+        return summary(store(current, rule));
+    }
+
+    private static String summary(Outcome stored) {
+        return stored instanceof Outcome.Changed changed ? changed.summary() : ((Outcome.AlreadyDone) stored).summary();
+    }
+
+    private static String done(Outcome stored) {
+        return stored instanceof Outcome.Changed changed ? changed.done() : ((Outcome.AlreadyDone) stored).summary();
+    }
+
+    /** Applies a rule and stores its new state (with a CAS) and this node's file; returns what it decided. */
+    private Outcome store(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {
         Outcome outcome = rule.apply(current.map(Snapshot::rotation));
         if (outcome instanceof Outcome.Refused refused) {
             throw new CommandRefused(refused.reason());
         }
-        if (outcome instanceof Outcome.AlreadyDone done) {
-            return done.summary();
+        if (outcome instanceof Outcome.AlreadyDone) {
+            return outcome;
         }
         Outcome.Changed changed = (Outcome.Changed) outcome;
         boolean unchanged = current.isPresent() && current.get().revision() > 0
@@ -354,7 +385,7 @@ public final class ServerNode {
             Snapshot saved = state.replace(base.revision(), next);
             writeNodeFile(saved, false);
         }
-        return changed.summary();
+        return changed;
     }
 
     /** This node's file (and, if it ran in single-server mode before, the stage it recorded) as an unsaved state. */
