@@ -27,9 +27,9 @@ note "rotate makes the new key the one that encrypts"
 step rotate
 step status -o json
 note "(restart kube-apiserver again; then 'reencrypt' rewrites stored Secrets under the new key: see README)"
-note "a step out of order is refused and changes nothing:"
+note "a step out of order (prepare again at stage rotate) is refused and changes nothing:"
 set +e
-$se rotate -d "$data"; echo "exit code: $?"
+$se prepare -d "$data"; echo "exit code: $?"
 set -e
 printf '\nfile mode of encryption-config.json: %s\n' "$(stat -c %a "$data/encryption-config.json")"
 
