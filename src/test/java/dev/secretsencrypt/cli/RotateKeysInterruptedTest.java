@@ -4,14 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.envelope.Envelope;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.PutOption;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -42,16 +37,7 @@ class RotateKeysInterruptedTest {
         servers.putDefaultNamespace();
         assertEquals(0, se("enable").exitCode());
         Envelope old = servers.chain("node-1").writer();
-        List<Op> batch = new ArrayList<>();
-        for (int i = 0; i < SECRETS; i++) {
-            byte[] k = String.format("%s/secrets/ns/s-%05d", servers.etcdPrefix, i).getBytes(StandardCharsets.UTF_8);
-            batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(old.seal(("k8s\0secret " + i)
-                    .getBytes(StandardCharsets.ISO_8859_1), k)), PutOption.DEFAULT));
-            if (batch.size() == 100) {
-                servers.kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
-                batch.clear();
-            }
-        }
+        servers.seedSecrets(SECRETS, old, new HashMap<>());
         // the one server "restarts" every 200 ms, as an operator following rotate-keys' prompts would
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService server = Executors.newSingleThreadExecutor();
