@@ -67,7 +67,6 @@ public final class Agent implements AutoCloseable {
     private volatile String lastEvidence = "";
     private volatile String lastReported = "";
     private volatile boolean reportedOnce;
-    private final Map<String, Instant> firstSeen = new ConcurrentHashMap<>();
     private volatile Instant lastLeaderFailure = Instant.MIN;
     private volatile long lastFailedRevision = -1;
     private volatile Optional<Long> lastPassRevision = Optional.empty();
@@ -84,10 +83,6 @@ public final class Agent implements AutoCloseable {
         this.log = log;
         this.clock = clock;
         this.started = clock.instant();
-    }
-
-    public AgentMetrics metrics() {
-        return metrics;
     }
 
     /** Runs until {@link #close()} (SIGTERM); the caller's thread keeps this server's file and report. */
@@ -117,9 +112,10 @@ public final class Agent implements AutoCloseable {
         log.info("agent started on " + nodeName + ": keeps " + configFile + " in line with " + node.describeState()
                 + settings.probe().map(p -> "; reports what " + p.describe() + " loaded")
                 .orElse("; reports nothing (no --apiserver-url, so it cannot see what kube-apiserver loaded): after "
-                        + "each change restart kube-apiserver here, whose sync (ExecStartPre) reports the file") + settings.rotateEvery().map(d -> "; rotates every " + durationText(d))
-                .orElse("") + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":"
-                + h.address().getPort() + "/metrics").orElse(""));
+                        + "each change restart kube-apiserver here, whose sync (ExecStartPre) reports the file")
+                + settings.rotateEvery().map(d -> "; rotates every " + durationText(d)).orElse("")
+                + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":" + h.address().getPort()
+                        + "/metrics").orElse(""));
         Instant certificatesDue = Instant.MIN;
         try {
             while (running) {
@@ -219,10 +215,11 @@ public final class Agent implements AutoCloseable {
             problems.remove("file");
             metrics.stage(file.state().rotation().stage());
             metrics.lastRotation(lastRotation(file.state()));
-            boolean loading = report(file, mine);
-            metrics.servers(session.servers().list());
+            Round round = report(file, mine);
+            // the list read at the start of the round stands, unless this round changed this server's report
+            metrics.servers(round.reported() ? session.servers().list() : servers);
             problems.remove("etcd");
-            return loading;
+            return round.loading();
         } catch (OperatorError e) {
             String key = e instanceof dev.secretsencrypt.failure.StateUnavailable ? "etcd" : "file";
             problems.put(key, e.getMessage());
@@ -231,22 +228,15 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /**
-     * When this agent first saw each version of the file: a file's mtime can be older than its write (cp -p, a
-     * restore, a clock stepped back), and "the apiserver started or reloaded after the write" must not be judged on
-     * it. The file found at start keeps its mtime: it is the one sync wrote before kube-apiserver started.
-     */
-    private Instant writtenAt(ServerNode.NodeFile file) {
-        Instant seen = firstSeen.computeIfAbsent(file.sha256Hex(), digest -> firstSeen.isEmpty() ? file.writtenAt()
-                : clock.instant());
-        return seen.isAfter(file.writtenAt()) ? seen : file.writtenAt();
+    /** How a round's report went: whether the apiserver still lags behind the file, and whether a report was made. */
+    private record Round(boolean loading, boolean reported) {
     }
 
     /**
      * Reports what this server's apiserver loaded, and puts it back whenever the stored report is not that (a sync by
-     * hand, a forget, a lapsed lease). True while the apiserver lags behind the file.
+     * hand, a forget, a lapsed lease).
      */
-    private boolean report(ServerNode.NodeFile file, Optional<Servers.Server> stored) {
+    private Round report(ServerNode.NodeFile file, Optional<Servers.Server> stored) {
         Snapshot at = file.state();
         if (settings.probe().isEmpty()) {
             // A file written is not a file loaded: claiming it would let a key retire while this apiserver still
@@ -260,10 +250,11 @@ public final class Agent implements AutoCloseable {
             } else {
                 problems.remove("report");
             }
-            return false;
+            return new Round(false, false);
         }
+        // the probe judges by the apiserver's counters since it first saw this version, never by the file's mtime
         LoadedConfig loaded = settings.probe().get().probe(new ConfigFileSeen(new LoadedConfigHash(file.sha256Hex()),
-                writtenAt(file)));
+                file.writtenAt()));
         metrics.apiserverAnswers(!(loaded instanceof LoadedConfig.Unknown));
         boolean loading = true;
         if (loaded instanceof LoadedConfig.Loaded l) {
@@ -281,19 +272,20 @@ public final class Agent implements AutoCloseable {
             say("apiserver", "cannot tell what kube-apiserver loaded: " + u.why());
         }
         // what this agent knows the apiserver serves with; a report saying more (a sync by hand) is put right
-        lastLoaded.ifPresent(h -> reportUnlessStored(at, h, stored));
-        return loading;
+        boolean reported = lastLoaded.isPresent() && reportUnlessStored(at, lastLoaded.get(), stored);
+        return new Round(loading, reported);
     }
 
-    private void reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored) {
+    /** True when it wrote the report: it was not stored as this agent's, of this stage and digest. */
+    private boolean reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored) {
         String value = at.rotation().stage().text() + "-" + loadedSha256;
         boolean current = stored.filter(x -> x.report().equals(value) && !x.stale()
                 && x.source().filter(src -> src == ServerRegistry.Source.APISERVER).isPresent()).isPresent()
                 && reportedOnce;
         if (current) {
-            return;
+            return false;
         }
-        node.reportByAgent(at, loadedSha256, ServerRegistry.Source.APISERVER);
+        node.reportByAgent(at, loadedSha256);
         reportedOnce = true;
         lastSaid.remove("apiserver");
         boolean replaced = stored.filter(x -> !x.report().equals(value) || x.source()
@@ -304,6 +296,7 @@ public final class Agent implements AutoCloseable {
                 + shortHash(loadedSha256) + " (" + lastEvidence + ")" + (replaced ? ", which something else (a sync by "
                 + "hand, nodes forget) had replaced" : "") + (loadedSha256.equals(at.configHash()) ? ""
                 : "; that is not the cluster's current config " + shortHash(at.configHash()) + " yet"));
+        return true;
     }
 
     /** The leader's loop: stand, and while leading, act on each state change (and every few seconds). */

@@ -6,7 +6,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Election;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.election.LeaderKey;
-import io.etcd.jetcd.election.NoLeaderException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -64,24 +63,6 @@ final class EtcdLeadership implements Leadership {
             won.cancel(true);
             term.close();
             throw e;
-        }
-    }
-
-    @Override
-    public Optional<String> leader() {
-        try {
-            return Optional.of(client.getElectionClient().leader(election).get(5, TimeUnit.SECONDS).getKv().getValue()
-                    .toString(StandardCharsets.UTF_8));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof NoLeaderException) {
-                return Optional.empty();
-            }
-            throw new StateUnavailable("cannot read the agent leader from etcd: " + e.getCause().getMessage(), e);
-        } catch (TimeoutException e) {
-            throw new StateUnavailable("etcd did not say who leads the agents within 5 s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
         }
     }
 

@@ -14,7 +14,4 @@ public interface Leadership {
      * ({@link Ownership#lost()}) or when closed (resigns, so another agent takes over at once).
      */
     Optional<Ownership> campaign(String candidate, Duration within) throws InterruptedException;
-
-    /** Which agent leads now, if any. */
-    Optional<String> leader();
 }

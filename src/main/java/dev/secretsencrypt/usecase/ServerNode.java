@@ -245,19 +245,18 @@ public final class ServerNode {
 
     /**
      * The agent's report: this server loaded the config of digest {@code loadedSha256} while the state was {@code at},
-     * as its {@code source} says. Its agent's lease keeps it alive; once that lapses it reads as stale, never loaded.
+     * as its kube-apiserver says. Its agent's lease keeps it alive; once that lapses it reads as stale, never loaded.
      */
-    public String reportByAgent(Snapshot at, String loadedSha256, ServerRegistry.Source source) {
+    public void reportByAgent(Snapshot at, String loadedSha256) {
         ClusterLink c = cluster.orElseThrow(() -> new CommandRefused("the agent reports to a cluster: set endpoints"));
         Optional<Membership.Joined> joined = ourCluster();
         String instanceId = membership.instanceId();
         requireOneMachinePerName(c, instanceId);
         NodeReport report = new NodeReport(nodeName, at.rotation().stage(), loadedSha256);
         state.report(report);
-        c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId, clock.instant(), source,
-                ServerRegistry.Reporter.AGENT));
+        c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId, clock.instant(),
+                ServerRegistry.Source.APISERVER, ServerRegistry.Reporter.AGENT));
         joined.ifPresent(membership::join);
-        return report.value();
     }
 
     public StatusView status() {
