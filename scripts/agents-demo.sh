@@ -34,7 +34,9 @@ echo "three-member etcd on $endpoints"
 head -c 32 /dev/urandom | base64 > "$work/token"; chmod 600 "$work/token"
 
 # server N's options, in the array o: its data dir, name, own etcd member and the cluster token
-opts() { o=(-d "$work/server-$1" --node-name "server-$1" --endpoints "http://127.0.0.1:${client[$1-1]}" --token-file "$work/token"); }
+# (each server's kube-apiserver runs under the host name server-N, as on a machine of its own)
+opts() { o=(-d "$work/server-$1" --node-name "server-$1" --apiserver-hostname "server-$1"
+            --endpoints "http://127.0.0.1:${client[$1-1]}" --token-file "$work/token"); }
 on() { local n=$1; shift; printf '\n[server-%s]$ secrets-encrypt %s\n' "$n" "$*"; opts "$n"; $se "$@" "${o[@]}"; }
 note() { printf '\n# %s\n' "$*"; }
 
@@ -43,10 +45,10 @@ for n in 1 2 3; do opts "$n"; $se sync "${o[@]}" >/dev/null; done   # what each 
 note "kube-apiserver stores 500 Secrets under the current key"
 java -cp "$cp" dev.secretsencrypt.bench.SeedSecrets "http://127.0.0.1:${client[0]}" "$work/server-1/encryption-config.json" 500
 
-note "a simulated kube-apiserver per server: reloads its file 3 s after a change (server-3: 9 s)"
-java -cp "$cp" dev.secretsencrypt.testing.SimulatedApiserver LAST_CONFIG_INFO \
-  "3:$work/server-1/encryption-config.json" "3:$work/server-2/encryption-config.json" \
-  "9:$work/server-3/encryption-config.json" >"$work/apiservers.txt" 2>"$work/apiservers.log" &
+note "a simulated kube-apiserver per server: reloads its file 3 s after a change (server-3: 9 s), renews its identity lease"
+java -cp "$cp" dev.secretsencrypt.testing.SimulatedApiserver LAST_CONFIG_INFO "http://127.0.0.1:${client[0]}" \
+  "3:server-1:$work/server-1/encryption-config.json" "3:server-2:$work/server-2/encryption-config.json" \
+  "9:server-3:$work/server-3/encryption-config.json" >"$work/apiservers.txt" 2>"$work/apiservers.log" &
 pids+=($!)
 for _ in $(seq 1 100); do [ "$(wc -l <"$work/apiservers.txt")" -ge 3 ] && break; sleep 0.2; done
 

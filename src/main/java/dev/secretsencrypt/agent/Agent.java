@@ -1,8 +1,8 @@
 package dev.secretsencrypt.agent;
 
-import dev.secretsencrypt.apiserver.ConfigFileSeen;
+import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.apiserver.LoadedConfig;
-import dev.secretsencrypt.apiserver.LoadedConfigHash;
 import dev.secretsencrypt.certs.ExpirationMetrics;
 import dev.secretsencrypt.certs.Inspection;
 import dev.secretsencrypt.certs.PkiFiles;
@@ -62,9 +62,13 @@ public final class Agent implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Thread nodeThread;
     private volatile Thread leaderThread;
-    private volatile Ownership reportLease;
+    private volatile ServerRegistry.ReportLease reportLease;
     private volatile Optional<String> lastLoaded = Optional.empty();
-    private volatile String lastEvidence = "";
+    /** The file's digest once its apiserver was seen serving with it: after that, another answer is a regression. */
+    private volatile Optional<String> seenOnFile = Optional.empty();
+    private volatile Optional<String> published = Optional.empty();
+    /** Once another kube-apiserver answered at --apiserver-url, it is a load balancer or another server's: why, kept. */
+    private volatile Optional<String> foreignAnswer = Optional.empty();
     private volatile String lastReported = "";
     private volatile boolean reportedOnce;
     private volatile Instant lastLeaderFailure = Instant.MIN;
@@ -146,7 +150,7 @@ public final class Agent implements AutoCloseable {
                         interrupted = true; // stopping anyway: the report lease is still revoked below
                     }
                 }
-                Ownership lease = reportLease;
+                ServerRegistry.ReportLease lease = reportLease;
                 if (lease != null) {
                     // this server's report is stale from now on: nothing vouches for its apiserver
                     stopping("revoke the report lease (the report turns stale when it expires)", lease::close);
@@ -179,7 +183,7 @@ public final class Agent implements AutoCloseable {
     /** Empty while healthy; else what is wrong, for /healthz. */
     Optional<String> health() {
         // a round stuck in etcd's retries (up to ~50 s) has not said so yet; the lease says it within its TTL
-        Ownership lease = reportLease;
+        ServerRegistry.ReportLease lease = reportLease;
         Optional<String> lapsing = lease != null && lease.lost() ? Optional.of("etcd has not confirmed the report "
                 + "lease of " + nodeName + " in time (etcd unreachable?): its report turns stale") : Optional.empty();
         return Stream.concat(lapsing.stream(), problems.values().stream().sorted())
@@ -196,7 +200,7 @@ public final class Agent implements AutoCloseable {
             node.requireThisMachine();
             List<Servers.Server> servers = session.servers().list();
             Optional<Servers.Server> mine = servers.stream().filter(x -> x.name().equals(nodeName)).findFirst();
-            Ownership lease = reportLease;
+            ServerRegistry.ReportLease lease = reportLease;
             // the lease lapsed, or its key was removed (nodes forget) while the lease lives on: take a new one
             boolean keyGone = lease != null && reportedOnce && (mine.isEmpty() || mine.get().stale());
             if (lease == null || lease.lost() || keyGone) {
@@ -206,19 +210,25 @@ public final class Agent implements AutoCloseable {
                             + "unreachable?)") + "; taking a new one");
                 }
                 reportLease = links.keepReportsAlive().apply(timing.reportLease());
+                published = Optional.empty(); // a new lease key: what keeps this agent from reporting is said again
             }
             ServerNode.NodeFile file = node.keepFileCurrent();
             if (file.written()) {
                 log.info("wrote " + configFile + " for stage " + file.state().rotation().stage().text() + " (config "
                         + shortHash(file.sha256Hex()) + ")");
             }
+            file.retiredWriter().ifPresent(found -> log.error(found));
             problems.remove("file");
+            // unhealthy until a pass rewrote what a retired key may have written here (the leader runs one)
+            node.retiredWriterFound().ifPresentOrElse(f -> problems.put("retired-key", f),
+                    () -> problems.remove("retired-key"));
             metrics.stage(file.state().rotation().stage());
             metrics.lastRotation(lastRotation(file.state()));
             Round round = report(file, mine);
             // the list read at the start of the round stands, unless this round changed this server's report
             metrics.servers(round.reported() ? session.servers().list() : servers);
             problems.remove("etcd");
+            publishProblems();
             return round.loading();
         } catch (OperatorError e) {
             String key = e instanceof dev.secretsencrypt.failure.StateUnavailable ? "etcd" : "file";
@@ -252,40 +262,94 @@ public final class Agent implements AutoCloseable {
             }
             return new Round(false, false);
         }
-        // the probe judges by the apiserver's counters since it first saw this version, never by the file's mtime
-        LoadedConfig loaded = settings.probe().get().probe(new ConfigFileSeen(new LoadedConfigHash(file.sha256Hex()),
-                file.writtenAt()));
-        metrics.apiserverAnswers(!(loaded instanceof LoadedConfig.Unknown));
+        ApiserverConfigProbe probe = settings.probe().get();
+        LoadedConfig loaded = probe.probe();
+        metrics.apiserverAnswers(loaded instanceof LoadedConfig.Loaded);
         boolean loading = true;
-        if (loaded instanceof LoadedConfig.Loaded l) {
+        if (foreignAnswer.isPresent()) {
+            // an address where other apiservers answer too may answer for this one only by chance: none counts
+            problems.put("apiserver", foreignAnswer.get());
+            return new Round(true, false);
+        }
+        if (loaded instanceof LoadedConfig.Loaded l && regressed(l, file)) {
+            // kube-apiserver reloads only when the file's content changes, and starts on the file as it is
+            String why = probe.describe() + " answered with config " + shortHash(l.hash().sha256Hex()) + " after it had "
+                    + "served with this server's file (" + shortHash(file.sha256Hex()) + "), which has not changed: "
+                    + "another kube-apiserver with the same identity answered (a load balancer over servers that share "
+                    + "a host name?), so no answer from it counts. Give --apiserver-url this server's own apiserver, "
+                    + "and give each server its own host name";
+            problems.put("apiserver", why);
+            say("apiserver", "cannot tell what kube-apiserver loaded: " + why);
+            return new Round(true, false);
+        } else if (loaded instanceof LoadedConfig.Loaded l) {
             problems.remove("apiserver");
             lastLoaded = Optional.of(l.hash().sha256Hex());
-            lastEvidence = "from kube-apiserver: " + l.evidence().name().toLowerCase(java.util.Locale.ROOT);
             loading = !l.hash().sha256Hex().equals(file.sha256Hex());
-        } else if (loaded instanceof LoadedConfig.NotYet n) {
-            problems.remove("apiserver");
-            say("apiserver", "kube-apiserver has not loaded " + configFile + " (config " + shortHash(file.sha256Hex())
-                    + ") yet: " + n.why());
+            if (loading) {
+                say("apiserver", "kube-apiserver has not loaded " + configFile + " (config " + shortHash(file.sha256Hex())
+                        + ") yet: it serves with " + shortHash(l.hash().sha256Hex()) + " (automatic reload checks the "
+                        + "file about once a minute; else restart it)");
+            } else {
+                seenOnFile = Optional.of(file.sha256Hex());
+            }
         } else {
             LoadedConfig.Unknown u = (LoadedConfig.Unknown) loaded;
-            problems.put("apiserver", u.why());
-            say("apiserver", "cannot tell what kube-apiserver loaded: " + u.why());
+            String why = u.why() + u.answeredBy().flatMap(idHash -> node.apiserverWithIdHash(idHash))
+                    .map(other -> ": that is the kube-apiserver on " + other + ", so --apiserver-url reaches another "
+                            + "server's apiserver, or a load balancer in front of several; give this server's own "
+                            + "(its --bind-address and --secure-port)")
+                    .orElse(u.answeredBy().isPresent() ? ": --apiserver-url reaches another server's apiserver, or a "
+                            + "load balancer in front of several; give this server's own (its --bind-address and "
+                            + "--secure-port), or --apiserver-hostname if this server's kube-apiserver runs under "
+                            + "another host name" : "");
+            if (u.answeredBy().isPresent()) {
+                why = why + "; no answer from that address counts for this server until the agent is restarted with "
+                        + "the right one";
+                foreignAnswer = Optional.of(why);
+            }
+            problems.put("apiserver", why);
+            say("apiserver", "cannot tell what kube-apiserver loaded: " + why);
+            if (foreignAnswer.isPresent()) {
+                return new Round(true, false);
+            }
         }
-        // what this agent knows the apiserver serves with; a report saying more (a sync by hand) is put right
-        boolean reported = lastLoaded.isPresent() && reportUnlessStored(at, lastLoaded.get(), stored);
+        // what this agent knows its own apiserver serves with; a report saying more (a sync by hand) is put right
+        boolean reported = lastLoaded.isPresent() && reportUnlessStored(at, lastLoaded.get(), stored, probe.expected());
         return new Round(loading, reported);
     }
 
-    /** True when it wrote the report: it was not stored as this agent's, of this stage and digest. */
-    private boolean reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored) {
+    /** An answer of another config after the apiserver was seen on this very file, which has not changed since. */
+    private boolean regressed(LoadedConfig.Loaded l, ServerNode.NodeFile file) {
+        return seenOnFile.filter(f -> f.equals(file.sha256Hex())).isPresent()
+                && !l.hash().sha256Hex().equals(file.sha256Hex());
+    }
+
+    /** Tells the other servers (rotate-keys, nodes) what keeps this agent from reporting, when that changes. */
+    private void publishProblems() {
+        Optional<String> now = Stream.of(problems.get("apiserver"), problems.get("report")).filter(java.util.Objects::nonNull)
+                .reduce((a, b) -> a + "; " + b);
+        if (now.equals(published) || reportLease == null) {
+            return;
+        }
+        reportLease.tell(now);
+        published = now;
+    }
+
+    /**
+     * True when it wrote the report: it was not stored as this agent's, of this stage and digest, for this server's
+     * own kube-apiserver.
+     */
+    private boolean reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored,
+                                       ApiserverIdentity by) {
         String value = at.rotation().stage().text() + "-" + loadedSha256;
         boolean current = stored.filter(x -> x.report().equals(value) && !x.stale()
-                && x.source().filter(src -> src == ServerRegistry.Source.APISERVER).isPresent()).isPresent()
+                && x.source().filter(src -> src == ServerRegistry.Source.APISERVER).isPresent()
+                && x.apiserver().filter(by.leaseName()::equals).isPresent()).isPresent()
                 && reportedOnce;
         if (current) {
             return false;
         }
-        node.reportByAgent(at, loadedSha256);
+        node.reportByAgent(at, loadedSha256, by);
         reportedOnce = true;
         lastSaid.remove("apiserver");
         boolean replaced = stored.filter(x -> !x.report().equals(value) || x.source()
@@ -293,9 +357,10 @@ public final class Agent implements AutoCloseable {
                 && lastReported.equals(value);
         lastReported = value;
         log.info((replaced ? "put back the report " : "reported ") + nodeName + " " + at.rotation().stage().text() + "-"
-                + shortHash(loadedSha256) + " (" + lastEvidence + ")" + (replaced ? ", which something else (a sync by "
-                + "hand, nodes forget) had replaced" : "") + (loadedSha256.equals(at.configHash()) ? ""
-                : "; that is not the cluster's current config " + shortHash(at.configHash()) + " yet"));
+                + shortHash(loadedSha256) + " (from kube-apiserver: last_config_info of " + by + ")"
+                + (replaced ? ", which something else (a sync by hand, nodes forget) had replaced" : "")
+                + (loadedSha256.equals(at.configHash()) ? "" : "; that is not the cluster's current config "
+                + shortHash(at.configHash()) + " yet"));
         return true;
     }
 
@@ -365,7 +430,12 @@ public final class Agent implements AutoCloseable {
                     }
                 }
                 case START, REENCRYPT_FINISHED -> {
-                    if (scheduleDue(s)) {
+                    if (node.retiredWriterAnywhere()) {
+                        // values a retired key wrote are read by no kube-apiserver: rewrite them before anything else
+                        once("leader-action", "re-encrypting: a server was found with a retired key as its writer "
+                                + "(status names it)");
+                        reencrypt(s);
+                    } else if (scheduleDue(s)) {
                         rotate("the schedule is due (every " + durationText(settings.rotateEvery().get()) + ")");
                     } else {
                         scanAfterPass(s);

@@ -6,10 +6,13 @@ package dev.secretsencrypt.apiserver;
  */
 public interface ApiserverConfigProbe {
     /**
-     * Judges the file as it is now against what the apiserver says. An unreachable or silent apiserver is a result
-     * ({@link LoadedConfig.Unknown}), never an exception: the caller then makes no report from it.
+     * Asks now. An unreachable or silent apiserver, or an answer from another kube-apiserver than {@link #expected()},
+     * is a result ({@link LoadedConfig.Unknown}), never an exception: the caller then makes no report from it.
      */
-    LoadedConfig probe(ConfigFileSeen file);
+    LoadedConfig probe();
+
+    /** The identity of this server's own kube-apiserver, the only one whose answers count. */
+    ApiserverIdentity expected();
 
     /** Where the apiserver is, for messages and the report's source: never a token or key. */
     String describe();

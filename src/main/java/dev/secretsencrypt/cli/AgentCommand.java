@@ -73,7 +73,7 @@ final class AgentCommand extends StateCommand {
             throw new ParameterException(spec.commandLine(), "--wait-timeout and --rotate-every must be above zero");
         }
         apiserver.endpoint().ifPresent(e -> requireThisMachine(e.url()));
-        Optional<ApiserverConfigProbe> probe = apiserver.probe();
+        Optional<ApiserverConfigProbe> probe = apiserver.probe(options.settings().apiserver());
         AgentSettings.Timing defaults = AgentSettings.Timing.defaults();
         Duration probeEvery = Duration.ofMillis(probeMillis);
         AgentSettings.Timing timing = new AgentSettings.Timing(Duration.ofSeconds(reportLeaseSeconds), probeEvery,

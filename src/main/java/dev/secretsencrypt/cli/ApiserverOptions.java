@@ -2,6 +2,7 @@ package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
 import dev.secretsencrypt.apiserver.ApiserverEndpoint;
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.apiserver.HttpApiserverProbe;
 import dev.secretsencrypt.failure.CommandRefused;
 import java.net.URI;
@@ -53,9 +54,12 @@ public final class ApiserverOptions {
                 Optional.ofNullable(cert), Optional.ofNullable(key)));
     }
 
-    /** The probe of that endpoint, its TLS files read now (a wrong one is refused before anything runs). */
-    public Optional<ApiserverConfigProbe> probe() {
-        return endpoint().map(HttpApiserverProbe::new);
+    /**
+     * The probe of that endpoint, its TLS files read now (a wrong one is refused before anything runs); only answers
+     * from {@code expected}, this server's own kube-apiserver, count.
+     */
+    public Optional<ApiserverConfigProbe> probe(ApiserverIdentity expected) {
+        return endpoint().map(e -> new HttpApiserverProbe(e, expected));
     }
 
     /** {@code --apiserver-url}: an http(s) URL with a host, checked while parsing so a typo is a usage error. */

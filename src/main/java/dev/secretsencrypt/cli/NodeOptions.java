@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.usecase.NodeSettings;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
@@ -23,6 +24,12 @@ public final class NodeOptions {
     @Option(names = "--node-name", paramLabel = "NAME",
             description = "This server's name in reports. Env NODE_NAME. Default: the host name")
     String nodeName;
+
+    @Option(names = "--apiserver-hostname", paramLabel = "NAME",
+            description = "The host name this server's kube-apiserver runs under: it names the apiserver's identity "
+                    + "lease (apiserver-...) and its metrics' apiserver_id_hash, which tie this server's reports to its "
+                    + "own kube-apiserver. Default: this machine's host name, as kube-apiserver takes it")
+    String apiserverHostname;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "Node configuration file: any long option by its long name (endpoints, cacert, cert, key, "
@@ -78,7 +85,7 @@ public final class NodeOptions {
                     token != null && token.equals(System.getenv("SECRETS_ENCRYPT_TOKEN")), Optional.ofNullable(tokenFile),
                     dataDir.resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(etcdTimeoutSeconds)));
         }
-        return new NodeSettings(dataDir, nodeName(), etcd, etcdPrefix);
+        return new NodeSettings(dataDir, nodeName(), etcd, etcdPrefix, ApiserverIdentity.ofHostname(apiserverHostname()));
     }
 
     /** The etcd client certificate and key, which certs checks too. */
@@ -88,6 +95,26 @@ public final class NodeOptions {
 
     Optional<Path> key() {
         return Optional.ofNullable(key);
+    }
+
+    /** What kube-apiserver's os.Hostname() reads on Linux: the kernel's host name, not a DNS lookup. */
+    private String apiserverHostname() {
+        if (apiserverHostname != null && !apiserverHostname.isBlank()) {
+            return apiserverHostname.trim();
+        }
+        try {
+            String kernel = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+            if (!kernel.isEmpty()) {
+                return kernel;
+            }
+        } catch (java.io.IOException | RuntimeException notLinux) {
+            // below: the JVM's own idea of the host name
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     private String nodeName() {

@@ -40,7 +40,7 @@ final class StatusCommand extends StateCommand {
         out.append("Encryption Status: ").append(v.enabled() ? "Enabled" : "Disabled").append('\n');
         out.append("Current Rotation Stage: ").append(v.stage().text()).append('\n');
         v.reencryption().ifPresent(r -> out.append(reencryptionLine(v.stage(), r, v.runGone())).append('\n'));
-        out.append("Server Encryption Hashes: ").append(v.hashes().mismatch().orElse("All hashes match")).append("\n\n");
+        out.append("Server Encryption Hashes: ").append(v.hashProblem().orElse("All hashes match")).append("\n\n");
         Columns keys = new Columns().row("Active", "Key Type", "Name").row("------", "--------", "----");
         v.keys().forEach(k -> keys.row(k.active() ? " *" : "", k.type(), k.name()));
         out.append(keys.render());
@@ -56,6 +56,9 @@ final class StatusCommand extends StateCommand {
             out.append('\n').append(nodes.render());
         }
         v.localFile().ifPresent(note -> out.append("\nThis server: ").append(note).append('\n'));
+        // the hash line names the first; every other one too, so none hides behind another
+        v.cautions().stream().filter(c -> !v.hashProblem().equals(java.util.Optional.of(c)))
+                .forEach(c -> out.append("\nAlso: ").append(c).append('\n'));
         out.append("\nRead from ").append(v.source()).append("; this server's file: ").append(v.configFile());
         return out.toString().stripTrailing();
     }
@@ -97,8 +100,8 @@ final class StatusCommand extends StateCommand {
         v.keys().stream().filter(StatusView.KeyRow::active).findFirst()
                 .ifPresent(k -> out.put("activekey", k.type() + " " + k.name()));
         out.put("enable", v.enabled());
-        out.put("hashmatch", v.hashes().allMatch());
-        v.hashes().mismatch().ifPresent(m -> out.put("hasherror", m));
+        out.put("hashmatch", v.hashProblem().isEmpty());
+        v.hashProblem().ifPresent(m -> out.put("hasherror", m));
         out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
         out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
         v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),

@@ -78,15 +78,18 @@ public final class AtomicFiles {
     }
 
     private static void removeLeftoversOf(Path target) throws IOException {
-        if (!Files.isDirectory(target.getParent())) {
+        String prefix = tempPrefix(target);
+        removeOlderThan(target.getParent(), name -> name.startsWith(prefix)
+                && name.substring(prefix.length()).matches("[0-9]+\\.tmp"));
+    }
+
+    private static void removeOlderThan(Path dir, java.util.function.Predicate<String> isLeftover) throws IOException {
+        if (dir == null || !Files.isDirectory(dir)) {
             return;
         }
-        String prefix = tempPrefix(target);
         FileTime before = FileTime.from(Instant.now().minus(LEFTOVER_AGE));
-        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(target.getParent(), p -> {
-            String name = p.getFileName().toString();
-            return name.startsWith(prefix) && name.substring(prefix.length()).matches("[0-9]+\\.tmp");
-        })) {
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir,
+                p -> isLeftover.test(p.getFileName().toString()))) {
             for (Path leftover : leftovers) {
                 if (Files.getLastModifiedTime(leftover, LinkOption.NOFOLLOW_LINKS).compareTo(before) < 0) {
                     Files.deleteIfExists(leftover);

@@ -56,6 +56,15 @@ public final class Targets {
         return List.copyOf(byPrefix.values());
     }
 
+    /**
+     * How kube-apiserver reads {@code resource}: its rule's chain (first rule wins, wildcards too) with
+     * {@code extraReadKeys} after it, or plaintext when no rule covers it.
+     */
+    public static ProviderChain readerOf(EncryptionConfig config, String resource, List<ReadOnlyKey> extraReadKeys) {
+        return ruleFor(config, resource).map(r -> withExtraReaders(r.providers(), extraReadKeys))
+                .orElseGet(() -> ProviderChain.of(List.of(new dev.secretsencrypt.config.IdentityProvider())));
+    }
+
     /** True when a rule names a wildcard resource ({@code *.*}, {@code *.apps}): no list of prefixes covers it. */
     public static boolean namesAWildcard(EncryptionConfig config) {
         return namedIn(config).stream().map(String::trim).anyMatch(StoragePaths::isWildcard);

@@ -15,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -158,20 +159,31 @@ public final class Rotation {
         };
     }
 
+    /** Whether stored values may be under a retired key: a server was found with one as its writer. */
+    public enum RetiredWriterFound { YES, NO }
+
     /** Records a re-encryption for a later run: stage reencrypt_request. */
-    public static Outcome requestReencrypt(RotationState s, boolean force) {
-        return reencryptFrom(s, force, Stage.REENCRYPT_REQUEST, "re-encryption requested");
+    public static Outcome requestReencrypt(RotationState s, boolean force, RetiredWriterFound found) {
+        return reencryptFrom(s, force, found, Stage.REENCRYPT_REQUEST, "re-encryption requested");
     }
 
-    /** A run takes over: stage reencrypt_active, from rotate, a request, or an orphaned run it resumes. */
-    public static Outcome startReencrypt(RotationState s, boolean force) {
-        return reencryptFrom(s, force, Stage.REENCRYPT_ACTIVE, "re-encryption running");
+    /**
+     * A run takes over: stage reencrypt_active, from rotate, a request, or an orphaned run it resumes; and from start
+     * or reencrypt_finished, without -f, when a server was found writing with a retired key: those values must be
+     * rewritten before anything else (they are read through the retired key).
+     */
+    public static Outcome startReencrypt(RotationState s, boolean force, RetiredWriterFound found) {
+        return reencryptFrom(s, force, found, Stage.REENCRYPT_ACTIVE, "re-encryption running");
     }
 
-    private static Outcome reencryptFrom(RotationState s, boolean force, Stage next, String summary) {
+    private static Outcome reencryptFrom(RotationState s, boolean force, RetiredWriterFound found, Stage next,
+                                         String summary) {
         if (s.config().secretsRule().isEmpty()) {
             return new Outcome.Refused("no rule of the encryption config covers secrets, so there are no keys to "
                     + "re-encrypt from: add one (resources: [secrets]) with enable, then run reencrypt");
+        }
+        if (found == RetiredWriterFound.YES && EnumSet.of(Stage.START, Stage.REENCRYPT_FINISHED).contains(s.stage())) {
+            return new Outcome.Changed(s.withStage(next), summary + " (values a server wrote with a retired key)");
         }
         if (!force && s.stage() == Stage.REENCRYPT_FINISHED && keysOf(s.config()).keyCount() <= 1) {
             return new Outcome.AlreadyDone("re-encryption already finished: every old key was retired, nothing to do; "
@@ -239,6 +251,21 @@ public final class Rotation {
             return new Retirement(s, List.of());
         }
         return new Retirement(new RotationState(s.stage(), withKeys(s.config(), new KeyList(kept)), s.prepared()), retired);
+    }
+
+    /**
+     * The keys other than the active and the prepared one that a scan found values under, retired (archived) ones
+     * included: after a clean pass, each is a key some kube-apiserver wrote with since the pass went by.
+     */
+    public static Map<KeyRef, Long> oldKeysInUse(RotationState s, KeyUsage usage) {
+        Optional<KeyRef> active = keysOf(s.config()).activeKey();
+        Map<KeyRef, Long> out = new java.util.TreeMap<>(java.util.Comparator.comparing(KeyRef::toString));
+        usage.valuesPerKey().forEach((key, n) -> {
+            if (n > 0 && !active.equals(Optional.of(key)) && !s.prepared().equals(Optional.of(key))) {
+                out.put(key, n);
+            }
+        });
+        return out;
     }
 
     public static KeyList keysOf(EncryptionConfig config) {

@@ -78,7 +78,11 @@ public final class DataDir {
                             + "consider a rotation (prepare, rotate, reencrypt)");
                 }
             }
+            // every file the tool writes here atomically: a killed write's temp copy holds keys (config, state)
             AtomicFiles.removeLeftovers(configFile);
+            for (String name : List.of(LocalState.STATE_FILE, Membership.CLUSTER_FILE, Membership.INSTANCE_FILE)) {
+                AtomicFiles.removeLeftovers(dir.resolve(name));
+            }
         } catch (IOException e) {
             throw new StateUnavailable("cannot check the data dir " + dir + ": " + e.getMessage() + ". Check its "
                     + "permissions, or run as root (the user kube-apiserver's files belong to)", e);

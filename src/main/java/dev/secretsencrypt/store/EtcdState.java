@@ -45,8 +45,11 @@ import java.util.function.Supplier;
  * {@code <stage>-<hash>}), {@code node-info/<name>} (who reported, when, from what) and {@code alive/<name>} (on the
  * lease of that server's agent, while it runs). The snapshot's revision is etcd's mod_revision of {@code state}: every change is a CAS.
  */
-public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry, DatastoreSnapshots {
-    private static final ObjectMapper JSON = new ObjectMapper();
+public final class EtcdState implements ClusterState, ReencryptionStore, ServerRegistry, DatastoreSnapshots,
+        RetiredKeysInUse {
+    // records written by a newer version (more fields) still read here
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final Client client;
     private final KV kv;
@@ -70,9 +73,17 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     record KdfRecord(String kdf, int iterations, String salt) {
     }
 
-    /** A server record as stored: plain JSON text, no key material; {@code agent} absent in a sync's record. */
+    /**
+     * A server record as stored: plain JSON text, no key material; {@code agent} absent in a sync's record,
+     * {@code apiserver} (its identity lease's name) absent in one written before reports named it.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record StoredRecord(String instanceId, String reportedAt, String source, Boolean agent) {
+    record StoredRecord(String instanceId, String reportedAt, String source, Boolean agent, String apiserver) {
+    }
+
+    /** What a running agent's lease key holds: what it reads, and what keeps it from reporting (no key material). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record StoredAlive(String reads, String problem) {
     }
 
     private String stateKey() {
@@ -189,25 +200,101 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     }
 
     @Override
-    public Ownership keepReportsAlive(String node, Duration ttl, Source reads) {
+    public ReportLease keepReportsAlive(String node, Duration ttl, Source reads) {
         Lease leases = client.getLeaseClient();
         long lease = await(leases.grant(ttl.toSeconds()), "grant the report lease of " + node).getID();
-        awaitRetrying(() -> kv.put(bytes(prefix + "alive/" + node), bytes(reads.text()),
-                PutOption.builder().withLeaseId(lease).build()), "keep the report of " + node + " alive");
-        return new LeaseOwnership(leases, lease, ttl);
+        ByteSequence key = bytes(prefix + "alive/" + node);
+        PutOption onLease = PutOption.builder().withLeaseId(lease).build();
+        awaitRetrying(() -> kv.put(key, ByteSequence.from(json(new StoredAlive(reads.text(), null))), onLease),
+                "keep the report of " + node + " alive");
+        LeaseOwnership owned = new LeaseOwnership(leases, lease, ttl);
+        return new ReportLease() {
+            @Override
+            public void tell(Optional<String> problem) {
+                // a put without its lease would detach the key from the agent's life
+                awaitRetrying(() -> kv.put(key, ByteSequence.from(json(new StoredAlive(reads.text(),
+                        problem.orElse(null)))), onLease), "publish the agent's state of " + node);
+            }
+
+            @Override
+            public boolean lost() {
+                return owned.lost();
+            }
+
+            @Override
+            public void close() {
+                owned.close();
+            }
+        };
     }
 
     @Override
-    public Map<String, Source> runningAgents() {
+    public Map<String, RunningAgent> runningAgents() {
         String alive = prefix + "alive/";
         GetResponse got = awaitRetrying(() -> kv.get(bytes(alive), GetOption.builder().isPrefix(true).build()),
                 "read which agents run");
-        Map<String, Source> out = new TreeMap<>();
+        Map<String, RunningAgent> out = new TreeMap<>();
         for (KeyValue k : got.getKvs()) {
-            out.put(k.getKey().toString(StandardCharsets.UTF_8).substring(alive.length()),
-                    "apiserver".equals(k.getValue().toString(StandardCharsets.UTF_8)) ? Source.APISERVER : Source.FILE);
+            out.put(k.getKey().toString(StandardCharsets.UTF_8).substring(alive.length()), runningAgent(k));
         }
         return out;
+    }
+
+    /** An alive key as this version writes it (JSON), or as older versions did (the plain source word). */
+    private static RunningAgent runningAgent(KeyValue k) {
+        String text = k.getValue().toString(StandardCharsets.UTF_8);
+        try {
+            if (text.startsWith("{")) {
+                StoredAlive a = JSON.readValue(text, StoredAlive.class);
+                return new RunningAgent(Source.APISERVER.text().equals(a.reads()) ? Source.APISERVER : Source.FILE,
+                        Optional.ofNullable(a.problem()));
+            }
+        } catch (IOException damaged) {
+            // read as the plain word below: what it reads is what the checks need
+        }
+        return new RunningAgent(Source.APISERVER.text().equals(text) ? Source.APISERVER : Source.FILE, Optional.empty());
+    }
+
+    /** A finding as stored: the keys' names (never their secrets), when, and where the file was. */
+    record StoredFinding(List<String> keys, String foundAt, String file) {
+    }
+
+    @Override
+    public void found(RetiredKeysInUse.Finding finding) {
+        StoredFinding stored = new StoredFinding(finding.keys(), finding.foundAt().toString(), finding.file());
+        awaitRetrying(() -> kv.put(bytes(prefix + "retired-key-in-use/" + finding.node()), ByteSequence.from(json(stored))),
+                "record that " + finding.node() + " held a retired key");
+    }
+
+    @Override
+    public List<RetiredKeysInUse.Finding> findings() {
+        String under = prefix + "retired-key-in-use/";
+        GetResponse got = awaitRetrying(() -> kv.get(bytes(under), GetOption.builder().isPrefix(true).build()),
+                "read the retired keys found in use");
+        List<RetiredKeysInUse.Finding> out = new ArrayList<>();
+        for (KeyValue k : got.getKvs()) {
+            String node = k.getKey().toString(StandardCharsets.UTF_8).substring(under.length());
+            try {
+                StoredFinding f = JSON.readValue(k.getValue().getBytes(), StoredFinding.class);
+                out.add(new RetiredKeysInUse.Finding(node, f.keys() == null ? List.of() : f.keys(),
+                        Instant.parse(f.foundAt()), f.file() == null ? "" : f.file(), k.getModRevision()));
+            } catch (IOException | RuntimeException damaged) {
+                // still a finding: a damaged record must not hide that a retired key may be in use
+                out.add(new RetiredKeysInUse.Finding(node, List.of(), Instant.EPOCH, "", k.getModRevision()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void resolved(List<RetiredKeysInUse.Finding> seen) {
+        for (RetiredKeysInUse.Finding f : seen) {
+            ByteSequence key = bytes(prefix + "retired-key-in-use/" + f.node());
+            // a finding written again since it was read (the server came back once more) stays
+            await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(f.revision())))
+                    .Then(Op.delete(key, io.etcd.jetcd.options.DeleteOption.DEFAULT)).commit(),
+                    "clear the finding of " + f.node());
+        }
     }
 
     @Override
@@ -243,7 +330,8 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
                 Source source = "apiserver".equals(r.source()) ? Source.APISERVER : Source.FILE;
                 out.put(kvp.getKey().toString(StandardCharsets.UTF_8).substring(infos.length()),
                         new ServerRecord(r.instanceId(), Instant.parse(r.reportedAt()), source,
-                                Boolean.TRUE.equals(r.agent()) ? Reporter.AGENT : Reporter.SYNC));
+                                Boolean.TRUE.equals(r.agent()) ? Reporter.AGENT : Reporter.SYNC,
+                                Optional.ofNullable(r.apiserver())));
             } catch (IOException | RuntimeException damaged) {
                 // a damaged record only loses the instance check and the age: the report itself still counts
             }
@@ -254,7 +342,8 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
     @Override
     public void record(String node, ServerRecord record) {
         StoredRecord stored = new StoredRecord(record.instanceId(), record.reportedAt().toString(),
-                record.source().text(), record.reporter() == Reporter.AGENT ? Boolean.TRUE : null);
+                record.source().text(), record.reporter() == Reporter.AGENT ? Boolean.TRUE : null,
+                record.apiserver().orElse(null));
         awaitRetrying(() -> kv.put(bytes(prefix + "node-info/" + node), ByteSequence.from(json(stored))),
                 "write this server's record");
     }
@@ -264,6 +353,7 @@ public final class EtcdState implements ClusterState, ReencryptionStore, ServerR
         long deleted = await(kv.delete(bytes(prefix + "nodes/" + node)), "remove the report of " + node).getDeleted();
         deleted += await(kv.delete(bytes(prefix + "node-info/" + node)), "remove the record of " + node).getDeleted();
         await(kv.delete(bytes(prefix + "alive/" + node)), "remove the lease key of " + node);
+        // its finding of a retired key stays: the values its apiserver wrote are still there until a pass
         return deleted > 0;
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The servers of a cluster beside their reports: which machine (instance id) reported last and when, the cluster's
@@ -26,10 +27,20 @@ public interface ServerRegistry {
      * lapses (the agent stopped, or lost etcd for {@code ttl}), its report reads as stale and never as loaded.
      * {@code reads} says what that agent reports from (its apiserver, or nothing but the file).
      */
-    Ownership keepReportsAlive(String node, Duration ttl, Source reads);
+    ReportLease keepReportsAlive(String node, Duration ttl, Source reads);
 
-    /** The servers whose agent is running now (its lease alive), and what each reads. */
-    Map<String, Source> runningAgents();
+    /** The servers whose agent is running now (its lease alive): what each reads, and what it says is wrong. */
+    Map<String, RunningAgent> runningAgents();
+
+    /** A running agent as the others see it: what it reports from, and its problem (why it cannot report), if any. */
+    record RunningAgent(Source reads, Optional<String> problem) {
+    }
+
+    /** An agent's report lease; it also tells the other servers what keeps this agent from reporting. */
+    interface ReportLease extends Ownership {
+        /** Publishes (or clears) the agent's problem beside its lease, so rotate-keys and nodes can name it. */
+        void tell(Optional<String> problem);
+    }
 
     /** What a report says was loaded: the file as written, or what the server's kube-apiserver itself says. */
     enum Source {
@@ -43,7 +54,11 @@ public interface ServerRegistry {
     /** Who wrote the report: a one-off sync (stays until the next), or an agent (stale once its lease lapses). */
     enum Reporter { SYNC, AGENT }
 
-    /** Which machine reported (the data dir's instance id), when, from what, and by whom. */
-    record ServerRecord(String instanceId, Instant reportedAt, Source source, Reporter reporter) {
+    /**
+     * Which machine reported (the data dir's instance id), when, from what, by whom, and for which kube-apiserver: the
+     * name of its identity lease ({@code apiserver-…}), absent in a report made before reports named it.
+     */
+    record ServerRecord(String instanceId, Instant reportedAt, Source source, Reporter reporter,
+                        Optional<String> apiserver) {
     }
 }

@@ -1,10 +1,15 @@
 package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.store.Membership;
+import dev.secretsencrypt.store.RetiredKeysInUse;
 import dev.secretsencrypt.store.ServerRegistry;
 
-/** How a server in cluster mode is tied to its cluster: the registry of servers, and where the cluster state is. */
-record ClusterLink(ServerRegistry registry, String endpoints, String statePrefix) {
+/**
+ * How a server in cluster mode is tied to its cluster: the registry of servers, where the cluster state is, the
+ * kube-apiservers that run (their identity leases), and the servers found holding a retired key.
+ */
+record ClusterLink(ServerRegistry registry, String endpoints, String statePrefix, IdentityLeases leases,
+                   RetiredKeysInUse findings) {
     Membership.Joined joined() {
         return new Membership.Joined(registry.clusterId(), endpoints, statePrefix);
     }

@@ -27,6 +27,9 @@ import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.Ownership;
 import dev.secretsencrypt.store.ReencryptionStore;
 import dev.secretsencrypt.store.RetiredKey;
+import dev.secretsencrypt.store.RetiredKeysInUse;
+import dev.secretsencrypt.config.KeyRef;
+import java.util.Map;
 import dev.secretsencrypt.store.Snapshot;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,6 +55,7 @@ public final class Reencryption {
     private final ServerNode node;
     private final ClusterState state;
     private final ReencryptionStore store;
+    private final RetiredKeysInUse findings;
     private final StoredValues values;
     private final String nodeName;
     private final EtcdPrefix etcdPrefix;
@@ -61,12 +65,14 @@ public final class Reencryption {
     private final Clock clock;
 
     /** Built by {@link Session}, which refuses re-encryption where there is no datastore. */
-    Reencryption(ServerNode node, ClusterState state, ReencryptionStore store, StoredValues values, String nodeName,
+    Reencryption(ServerNode node, ClusterState state, ReencryptionStore store, RetiredKeysInUse findings,
+                 StoredValues values, String nodeName,
                  EtcdPrefix etcdPrefix, List<String> resources, PassListener progress, Consumer<String> notes,
                  Clock clock) {
         this.node = node;
         this.state = state;
         this.store = store;
+        this.findings = findings;
         this.values = values;
         this.nodeName = nodeName;
         this.etcdPrefix = etcdPrefix;
@@ -87,8 +93,12 @@ public final class Reencryption {
             });
         }
         boolean later = request.when() == ReencryptRequest.When.LATER;
-        Outcome outcome = later ? Rotation.requestReencrypt(current.rotation(), force)
-                : Rotation.startReencrypt(current.rotation(), force);
+        // read before the pass: a finding written after it started may be of values the pass already went past
+        List<RetiredKeysInUse.Finding> found = findings.findings();
+        Rotation.RetiredWriterFound retiredWriter = found.isEmpty() ? Rotation.RetiredWriterFound.NO
+                : Rotation.RetiredWriterFound.YES;
+        Outcome outcome = later ? Rotation.requestReencrypt(current.rotation(), force, retiredWriter)
+                : Rotation.startReencrypt(current.rotation(), force, retiredWriter);
         if (outcome instanceof Outcome.AlreadyDone done) {
             return done.summary();
         }
@@ -114,7 +124,7 @@ public final class Reencryption {
         try (Ownership owner = store.claim(nodeName, OWNER_LEASE)) {
             // CAS against what the checks and the targets were computed from: a change since then refuses the run
             Snapshot active = replace(current, next);
-            return runOwned(active, run, owner, pass);
+            return runOwned(active, run, owner, pass, targets, found);
         }
     }
 
@@ -123,7 +133,8 @@ public final class Reencryption {
         return store.owner();
     }
 
-    private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass) throws Exception {
+    private String runOwned(Snapshot active, RunRecord run, Ownership owner, Pass pass, List<Target> passed,
+                            List<RetiredKeysInUse.Finding> found) throws Exception {
         boolean resumed = run.checkpoint().done() > 0;
         RunRecord running = run.with(RunRecord.Status.RUNNING, run.checkpoint(), null).byNode(nodeName);
         store.saveRunRecord(running.toJson());
@@ -174,6 +185,7 @@ public final class Reencryption {
         }
         if (run.skip()) {
             replace(latest, changed(Rotation.returnFromReencrypt(latest.rotation(), run.fromStage())));
+            findings.resolved(found); // every value is under the active key now, those a retired key wrote too
             store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "--skip: no key removed").toJson());
             return summary + "\nno key removed (--skip); stage back to " + run.fromStage().text();
         }
@@ -184,7 +196,7 @@ public final class Reencryption {
                     + "again (-f does not skip this: retiring a key a server still uses makes its values unreadable; "
                     + "reencrypt -f --skip rewrites without retiring)");
         }
-        return summary + "\n" + retireUnusedKeys(latest, running, done, summary);
+        return summary + "\n" + retireUnusedKeys(latest, running, done, summary, passed, found);
     }
 
     /**
@@ -296,8 +308,13 @@ public final class Reencryption {
         return false;
     }
 
-    /** A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state. */
-    private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done, String summary) {
+    /**
+     * A confirming scan, then the old keys it found no value under leave the config but stay wrapped in the state.
+     * After a clean pass over everything those keys protect, a value still under an old key means some kube-apiserver
+     * wrote with it since the pass went by: the run fails and says so, retiring nothing, instead of calling it done.
+     */
+    private String retireUnusedKeys(Snapshot latest, RunRecord running, Checkpoint done, String summary,
+                                    List<Target> passed, List<RetiredKeysInUse.Finding> found) {
         RotationState rotation = latest.rotation();
         Optional<List<Target>> everyUser = everyResourceOfTheSecretsRule(latest);
         if (everyUser.isEmpty()) {
@@ -312,10 +329,21 @@ public final class Reencryption {
                     + String.join("\n  ", scan.unreadable().stream().limit(LISTED_UNREADABLE).toList())
                     + "\n" + WHAT_TO_DO);
         }
-        Retirement retirement = Rotation.retire(rotation, new KeyUsage(scan.valuesPerKey(), scan.unreadableCount(), true));
+        KeyUsage usage = new KeyUsage(scan.valuesPerKey(), scan.unreadableCount(), true);
+        Retirement retirement = Rotation.retire(rotation, usage);
+        Map<KeyRef, Long> stillUsed = Rotation.oldKeysInUse(rotation, usage);
+        if (latest.retiredKeys().stream().noneMatch(k -> stillUsed.containsKey(new KeyRef(k.type(), k.key().name())))) {
+            findings.resolved(found); // the pass rewrote what a retired key wrote, and nothing is left under one
+        }
+        boolean passCoveredThemAll = everyUser.get().stream().map(Target::etcdPrefix)
+                .allMatch(p -> passed.stream().anyMatch(t -> t.etcdPrefix().equals(p)));
+        if (!stillUsed.isEmpty() && passCoveredThemAll) {
+            throw fail(latest, running, done, summary, oldKeyStillWritten(stillUsed));
+        }
         if (retirement.retired().isEmpty()) {
-            return finishWithoutRetiring(latest, running, done, "every old key is still used by a stored value: "
-                    + "none retired");
+            return finishWithoutRetiring(latest, running, done, stillUsed.isEmpty() ? "no old key to retire"
+                    : "no old key retired: " + usedBy(stillUsed) + " in resources this pass did not cover "
+                    + "(--resources): run reencrypt without --resources to rewrite them and retire the key");
         }
         List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());
         retirement.retired().forEach(r -> retired.add(new RetiredKey(r.type(), r.key(), clock.instant())));
@@ -324,8 +352,29 @@ public final class Reencryption {
         Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), finished.next(), retired));
         node.writeNodeFile(saved, false);
         store.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "retired [" + removed + "]").toJson());
-        return "retired " + removed + " (no stored value uses them; kept wrapped in the cluster state "
-                + "to read values restored from old snapshots); " + finished.summary() + ": restart every kube-apiserver";
+        boolean one = retirement.retired().size() == 1;
+        return "retired " + removed + " (no stored value uses " + (one ? "it" : "them") + "; kept wrapped in the "
+                + "cluster state to read values restored from old snapshots)"
+                + (stillUsed.isEmpty() ? "" : "; kept " + usedBy(stillUsed) + " in resources this pass did not cover "
+                + "(--resources)") + "; " + finished.summary() + ": restart every kube-apiserver";
+    }
+
+    /** Old keys still under values after a clean pass: who may write with them, and what to do. */
+    private String oldKeyStillWritten(Map<KeyRef, Long> stillUsed) {
+        List<String> fileOnly = node.serversReportingTheFileOnly();
+        return "no key retired: " + usedBy(stillUsed) + " after a clean pass over every resource "
+                + (stillUsed.size() > 1 ? "they protect" : "it protects") + ", so some kube-apiserver still writes "
+                + "with " + (stillUsed.size() > 1 ? "them" : "it") + " (every registered server reports the rotated "
+                + "config and every running apiserver is one of theirs"
+                + (fileOnly.isEmpty() ? ")" : "; the reports of " + String.join(", ", fileOnly) + " say what the file "
+                + "holds, not what kube-apiserver loaded: restart kube-apiserver there)")
+                + ". Look for a kube-apiserver on an old config (one outside this tool's servers, sharing this etcd), "
+                + "then run reencrypt again; verify counts the values per key";
+    }
+
+    private static String usedBy(Map<KeyRef, Long> stillUsed) {
+        return String.join(", ", stillUsed.entrySet().stream().map(e -> e.getValue() + " value(s) still under "
+                + e.getKey()).toList());
     }
 
     private String finishWithoutRetiring(Snapshot latest, RunRecord running, Checkpoint done, String why) {

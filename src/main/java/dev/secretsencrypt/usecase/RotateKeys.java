@@ -165,6 +165,8 @@ public final class RotateKeys {
                 + (on.noneRegistered() ? "no server has reported yet; run sync on every server"
                 : on.whatToDo() + " (" + on.loaded().size() + "/" + on.registered() + " loaded)"));
         List<String> seen = on.loaded();
+        // a change in what blocks the wait (an agent's problem, an apiserver unaccounted for) is said once, as it comes
+        String blocking = on.whatToDo();
         while (true) {
             if (!clock.instant().isBefore(deadline)) {
                 throw timedOut(wait, at, on);
@@ -180,14 +182,19 @@ public final class RotateKeys {
             for (int i = 0; i < fresh.size(); i++) {
                 boolean lastOfPoll = i == fresh.size() - 1;
                 say.accept("  " + fresh.get(i) + " loaded " + wait.what + " (" + (on.loaded().size() - fresh.size() + i + 1)
-                        + "/" + on.registered() + ")" + (!lastOfPoll || on.behind().isEmpty() ? ""
-                        : "; still waiting for " + String.join(", ", on.behind())));
+                        + "/" + on.registered() + ")" + (!lastOfPoll || on.everyServer() ? ""
+                        : "; still waiting for " + (on.behind().isEmpty() ? "every running kube-apiserver to be "
+                        + "accounted for" : String.join(", ", on.behind()))));
             }
             seen = on.loaded();
             if (on.everyServer()) {
                 say.accept("every server (" + on.registered() + ") loaded " + wait.what);
                 return;
             }
+            if (fresh.isEmpty() && !on.whatToDo().equals(blocking) && !on.noneRegistered()) {
+                say.accept("  still waiting: " + on.whatToDo());
+            }
+            blocking = on.whatToDo();
         }
     }
 
@@ -213,6 +220,7 @@ public final class RotateKeys {
 
     private CommandRefused timedOut(Wait wait, Snapshot at, ServersOnConfig on) {
         String who = on.noneRegistered() ? "no server reported its hash (run sync on every server)"
+                : on.behind().isEmpty() ? on.whatToDo()
                 : String.join(", ", on.behind()) + " did not load it: " + on.whatToDo();
         return new CommandRefused("rotate-keys stopped after " + wait.after + ": in " + human(settings.timeout())
                 + " not every server loaded " + wait.what + ": " + who + ". The state stays at stage "

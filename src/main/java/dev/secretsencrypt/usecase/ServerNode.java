@@ -20,7 +20,9 @@ import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.Membership;
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.store.ReencryptionStore;
+import dev.secretsencrypt.store.RetiredKeysInUse;
 import dev.secretsencrypt.store.ServerRegistry;
 import dev.secretsencrypt.store.Snapshot;
 import dev.secretsencrypt.failure.StateUnavailable;
@@ -51,6 +53,7 @@ public final class ServerNode {
     private final Membership membership;
     private final Path configFile;
     private final String nodeName;
+    private final ApiserverIdentity apiserver;
     private final Rotation rules;
     private final Clock clock;
 
@@ -60,8 +63,8 @@ public final class ServerNode {
      * {@code cluster} is present in cluster mode.
      */
     ServerNode(ClusterState state, Optional<ClusterState> singleServerRecord, Optional<ReencryptionStore> runs,
-               Optional<ClusterLink> cluster, Membership membership, Path configFile, String nodeName, Rotation rules,
-               Clock clock) {
+               Optional<ClusterLink> cluster, Membership membership, Path configFile, String nodeName,
+               ApiserverIdentity apiserver, Rotation rules, Clock clock) {
         this.state = state;
         this.singleServerRecord = singleServerRecord;
         this.runs = runs;
@@ -69,6 +72,7 @@ public final class ServerNode {
         this.membership = membership;
         this.configFile = configFile;
         this.nodeName = nodeName;
+        this.apiserver = apiserver;
         this.rules = rules;
         this.clock = clock;
     }
@@ -135,7 +139,10 @@ public final class ServerNode {
         return s.map(x -> x.retiredKeys().stream().map(k -> k.key().name()).collect(Collectors.toSet())).orElse(Set.of());
     }
 
-    /** Refused until every server reports the prepared config, so no server writes with a key others lack. */
+    /**
+     * Refused until every server reports the prepared config and every running kube-apiserver is one of theirs, so no
+     * server writes with a key others lack.
+     */
     public String rotate(boolean force) {
         return summary(rotateStep(force));
     }
@@ -165,9 +172,10 @@ public final class ServerNode {
         Optional<Membership.Joined> joined = ourCluster();
         String instanceId = membership.instanceId();
         cluster.ifPresent(c -> requireOneMachinePerName(c, instanceId));
-        boolean written = writeNodeFile(current, force);
+        Written w = writeNodeFile(current, force);
         NodeReport report = new NodeReport(nodeName, current.rotation().stage(), ConfigFiles.sha256Hex(readNodeFile()));
-        String file = (written ? "wrote " : "already up to date: ") + configFile;
+        String file = (w.written() ? "wrote " : "already up to date: ") + configFile
+                + w.retiredWriter().map(warning -> "\nwarning: " + warning).orElse("");
         if (agentReadsTheApiserver()) {
             // its report says what kube-apiserver serves with; a file report over it would claim a reload not seen
             joined.ifPresent(membership::join);
@@ -191,8 +199,10 @@ public final class ServerNode {
                     + cannotReport.getMessage() + "\nkube-apiserver may start with this file; rotate and reencrypt stay "
                     + "refused until this server reports: run sync again once etcd takes writes";
         }
+        // the report speaks for this host's kube-apiserver: the one that loads this file at its start
         cluster.ifPresent(c -> c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId,
-                clock.instant(), ServerRegistry.Source.FILE, ServerRegistry.Reporter.SYNC)));
+                clock.instant(), ServerRegistry.Source.FILE, ServerRegistry.Reporter.SYNC,
+                Optional.of(apiserver.leaseName()))));
         joined.ifPresent(membership::join);
         return file + "; reported " + nodeName + " " + report.value();
     }
@@ -204,8 +214,42 @@ public final class ServerNode {
      */
     private boolean agentReadsTheApiserver() {
         return cluster.map(c -> c.registry().runningAgents().get(nodeName))
-                .filter(reads -> reads == ServerRegistry.Source.APISERVER).isPresent()
+                .filter(agent -> agent.reads() == ServerRegistry.Source.APISERVER).isPresent()
                 && state.reports().stream().anyMatch(r -> r.node().equals(nodeName));
+    }
+
+    /** This server's finding of a retired key as its file's writer, in words, until a clean pass has run since. */
+    public Optional<String> retiredWriterFound() {
+        return cluster.flatMap(c -> c.findings().findings().stream().filter(f -> f.node().equals(nodeName)).findFirst())
+                .map(RetiredWriter::caution);
+    }
+
+    /** Whether a server was found with a retired key as its writer since the last clean pass: one is due. */
+    public boolean retiredWriterAnywhere() {
+        return cluster.map(c -> !c.findings().findings().isEmpty()).orElse(false);
+    }
+
+    /** The kube-apiserver of this identity lease, in words, while its lease says it runs. */
+    Optional<String> apiserverStillRunning(String leaseName) {
+        Optional<Snapshot> current = state.read();
+        return cluster.flatMap(c -> current.flatMap(s -> c.leases().running(s, leaseName)))
+                .map(a -> "its identity lease " + a.leaseName() + " (host " + a.host() + ") was renewed "
+                        + a.renewedAt().map(t -> java.time.Duration.between(t, clock.instant()).toSeconds() + " s ago")
+                        .orElse("lately"));
+    }
+
+    /** The kube-apiserver whose metrics carry {@code idHash}, in words (its host and identity lease), if it is known. */
+    public Optional<String> apiserverWithIdHash(String idHash) {
+        Optional<Snapshot> current = state.read();
+        return cluster.flatMap(c -> current.flatMap(s -> c.leases().byIdHash(s, idHash)))
+                .map(a -> a.host() + " (identity lease " + a.leaseName() + ")");
+    }
+
+    /** The registered servers whose report says what their file holds, not what their kube-apiserver loaded. */
+    List<String> serversReportingTheFileOnly() {
+        Map<String, ServerRegistry.ServerRecord> records = cluster.map(c -> c.registry().records()).orElse(Map.of());
+        return state.reports().stream().map(NodeReport::node).filter(n -> Optional.ofNullable(records.get(n))
+                .map(r -> r.source() != ServerRegistry.Source.APISERVER).orElse(true)).toList();
     }
 
     /** Where the state lives, for messages: the data dir, or etcd's endpoints and prefix. */
@@ -223,8 +267,11 @@ public final class ServerNode {
         return state.read().orElseThrow(() -> noRotationState(state));
     }
 
-    /** This node's file as the agent left it: the state it follows, whether it was just written, its digest and mtime. */
-    public record NodeFile(Snapshot state, boolean written, String sha256Hex, Instant writtenAt) {
+    /**
+     * This node's file as the agent left it: the state it follows, whether it was just written, its digest, and what
+     * to say loudly when the file it replaced had a retired key as its writer.
+     */
+    public record NodeFile(Snapshot state, boolean written, String sha256Hex, Optional<String> retiredWriter) {
     }
 
     /**
@@ -234,20 +281,16 @@ public final class ServerNode {
     public NodeFile keepFileCurrent() {
         Snapshot current = state.read().orElseThrow(() -> noRotationState(state));
         ourCluster();
-        boolean written = writeNodeFile(current, false);
-        try {
-            return new NodeFile(current, written, ConfigFiles.sha256Hex(readNodeFile()),
-                    Files.getLastModifiedTime(configFile).toInstant());
-        } catch (IOException e) {
-            throw new StateUnavailable("cannot read " + configFile + ": " + e.getMessage(), e);
-        }
+        Written w = writeNodeFile(current, false);
+        return new NodeFile(current, w.written(), ConfigFiles.sha256Hex(readNodeFile()), w.retiredWriter());
     }
 
     /**
-     * The agent's report: this server loaded the config of digest {@code loadedSha256} while the state was {@code at},
-     * as its kube-apiserver says. Its agent's lease keeps it alive; once that lapses it reads as stale, never loaded.
+     * The agent's report: this server's kube-apiserver {@code by} loaded the config of digest {@code loadedSha256}
+     * while the state was {@code at}, as it says itself. Its agent's lease keeps it alive; once that lapses it reads as
+     * stale, never loaded.
      */
-    public void reportByAgent(Snapshot at, String loadedSha256) {
+    public void reportByAgent(Snapshot at, String loadedSha256, ApiserverIdentity by) {
         ClusterLink c = cluster.orElseThrow(() -> new CommandRefused("the agent reports to a cluster: set endpoints"));
         Optional<Membership.Joined> joined = ourCluster();
         String instanceId = membership.instanceId();
@@ -255,7 +298,7 @@ public final class ServerNode {
         NodeReport report = new NodeReport(nodeName, at.rotation().stage(), loadedSha256);
         state.report(report);
         c.registry().record(nodeName, new ServerRegistry.ServerRecord(instanceId, clock.instant(),
-                ServerRegistry.Source.APISERVER, ServerRegistry.Reporter.AGENT));
+                ServerRegistry.Source.APISERVER, ServerRegistry.Reporter.AGENT, Optional.of(by.leaseName())));
         joined.ifPresent(membership::join);
     }
 
@@ -282,7 +325,24 @@ public final class ServerNode {
                 .isPresent() && runs.flatMap(ReencryptionStore::owner).isEmpty();
         return new StatusView.Configured(keys.isEnabled(), s.stage(), hashes, keyRows(keys), reports, clusterMode, run,
                 runGone, retired, state.describe(), configFile, localFileNote(stored),
-                cluster.map(c -> c.registry().records()).orElse(Map.of()));
+                cluster.map(c -> c.registry().records()).orElse(Map.of()), cautions(stored, reports));
+    }
+
+    /**
+     * What keeps "All hashes match" from being true although every report agrees: a server found with a retired key
+     * as its writer (its apiserver may have written values only that key reads), or a kube-apiserver that runs
+     * unaccounted for.
+     */
+    private List<String> cautions(Optional<Snapshot> stored, List<NodeReport> reports) {
+        if (cluster.isEmpty() || stored.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (RetiredKeysInUse.Finding f : cluster.get().findings().findings()) {
+            out.add(RetiredWriter.caution(f));
+        }
+        cluster.get().leases().check(stored.get(), reports).problem().ifPresent(out::add);
+        return out;
     }
 
     /** In cluster mode: whether this server's file is the cluster's config byte for byte. */
@@ -302,9 +362,10 @@ public final class ServerNode {
     }
 
     /**
-     * Every registered server reports the current config: rotate also needs the stage part (the prepared config was
-     * loaded for what it is); re-encryption stages leave the file as it is, so there the hash alone counts. Without
-     * this, a server still writing with a key the others lack, or one about to be retired, loses those Secrets.
+     * Every registered server reports the current config, and every kube-apiserver that runs is one of theirs: rotate
+     * also needs the stage part (the prepared config was loaded for what it is); re-encryption stages leave the file
+     * as it is, so there the hash alone counts. Without this, a server still writing with a key the others lack, or
+     * one about to be retired, loses those Secrets.
      */
     void requireEveryServerOn(Snapshot current, String command, ReportMatch match) {
         serversBehind(current, match).ifPresent(behind -> {
@@ -323,11 +384,17 @@ public final class ServerNode {
             return Optional.empty();
         }
         String todo = on.whatToDo();
+        if (on.behind().isEmpty()) {
+            return Optional.of(todo); // every server loaded it: what is left is a kube-apiserver none reports for
+        }
         return Optional.of("not every server loaded the current config. " + Character.toUpperCase(todo.charAt(0))
                 + todo.substring(1));
     }
 
-    /** Every registered server (one that reported), split by whether its report is of the current config. */
+    /**
+     * Every registered server (one that reported), split by whether its report is of the current config, with what
+     * each one's agent says keeps it from reporting, and the kube-apiservers that run unaccounted for.
+     */
     ServersOnConfig serversOn(Snapshot current, ReportMatch match) {
         String hash = current.configHash();
         Stage stage = current.rotation().stage();
@@ -335,8 +402,11 @@ public final class ServerNode {
         List<String> behind = new ArrayList<>();
         List<String> withAgents = new ArrayList<>();
         List<String> stale = new ArrayList<>();
-        Map<String, ServerRegistry.ServerRecord> records = cluster.map(c -> c.registry().records()).orElse(Map.of());
-        for (NodeReport r : state.reports()) {
+        Map<String, String> agentProblems = new java.util.TreeMap<>();
+        Map<String, ServerRegistry.RunningAgent> agents = cluster.map(c -> c.registry().runningAgents()).orElse(Map.of());
+        List<NodeReport> reports = state.reports();
+        for (NodeReport r : reports) {
+            Optional<ServerRegistry.RunningAgent> agent = Optional.ofNullable(agents.get(r.node()));
             if (r.loaded(stage, hash, match)) {
                 loaded.add(r.node());
             } else if (!r.readable()) {
@@ -346,11 +416,15 @@ public final class ServerNode {
                 stale.add(r.node());
             } else {
                 behind.add(r.node());
-                Optional.ofNullable(records.get(r.node())).filter(x -> x.reporter() == ServerRegistry.Reporter.AGENT)
-                        .ifPresent(x -> withAgents.add(r.node()));
+                if (agent.flatMap(ServerRegistry.RunningAgent::problem).isPresent()) {
+                    agentProblems.put(r.node(), agent.get().problem().get());
+                } else if (agent.filter(a -> a.reads() == ServerRegistry.Source.APISERVER).isPresent()) {
+                    withAgents.add(r.node());
+                }
             }
         }
-        return new ServersOnConfig(loaded, behind, withAgents, stale);
+        Optional<String> unaccounted = cluster.flatMap(c -> c.leases().check(current, reports).problem());
+        return new ServersOnConfig(loaded, behind, withAgents, stale, agentProblems, unaccounted);
     }
 
     private String apply(Optional<Snapshot> current, Function<Optional<RotationState>, Outcome> rule) {
@@ -382,7 +456,7 @@ public final class ServerNode {
             Snapshot next = base.with(changed.next());
             requireNodeFileKeysKept(next, false);
             Snapshot saved = state.replace(base.revision(), next);
-            writeNodeFile(saved, false);
+            writeNodeFile(saved, false); // a retired writer it replaced is recorded: status says so
         }
         return changed;
     }
@@ -404,22 +478,62 @@ public final class ServerNode {
         }
     }
 
-    /** True when the file had to be (re)written; identical bytes are left alone so the mtime means something. */
-    boolean writeNodeFile(Snapshot snapshot, boolean force) {
+    /** What writing this node's file did, and what to say when the file it replaced wrote with a retired key. */
+    record Written(boolean written, Optional<String> retiredWriter) {
+    }
+
+    /** Writes the file when it differs from the state's config; identical bytes are left alone. */
+    Written writeNodeFile(Snapshot snapshot, boolean force) {
         EncryptionConfig config = snapshot.rotation().config();
         requireNodeFileKeysKept(snapshot, force);
         byte[] wanted = ConfigFiles.canonicalBytes(config);
         if (Files.exists(configFile) && Arrays.equals(readNodeFile(), wanted)) {
-            return false;
+            return new Written(false, Optional.empty());
         }
+        // before the file changes: once it is replaced, nothing would show that its apiserver wrote with a retired key
+        Optional<String> retiredWriter = noteRetiredWriter(snapshot);
         try {
             ConfigFiles.write(configFile, config);
-            return true;
+            return new Written(true, retiredWriter);
         } catch (InvalidConfig e) {
             throw new CommandRefused("refusing to write an invalid config: " + e.getMessage());
         } catch (IOException e) {
             throw new StateUnavailable("cannot write " + configFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A file whose writer (the first key of a rule's first provider) is a key the cluster retired: its kube-apiserver
+     * may have written Secrets no other server can read (a server forgotten, then back with its old file). Recorded in
+     * the cluster state so status says so and reencrypt runs to rewrite them; said loudly to whoever replaces the file.
+     * A retired key that is only a reader there is the normal file of the stage before retirement: no value was
+     * written with it since it stopped being the writer.
+     */
+    private Optional<String> noteRetiredWriter(Snapshot next) {
+        if (next.retiredKeys().isEmpty() || !Files.exists(configFile)) {
+            return Optional.empty();
+        }
+        EncryptionConfig onDisk;
+        try {
+            onDisk = ConfigFiles.read(configFile);
+        } catch (InvalidConfig e) {
+            return Optional.empty(); // kube-apiserver loads no unreadable file: it wrote with nothing in it
+        }
+        Map<Reader, dev.secretsencrypt.store.RetiredKey> retired = new java.util.HashMap<>();
+        next.retiredKeys().forEach(k -> retired.put(Reader.of(k.type(), k.key()), k));
+        List<dev.secretsencrypt.store.RetiredKey> writers = onDisk.resources().stream()
+                .map(rule -> rule.providers().get(0))
+                .filter(p -> p instanceof KeyedProvider k && !k.keys().isEmpty())
+                .map(p -> (KeyedProvider) p)
+                .map(k -> retired.get(Reader.of(k.type(), k.keys().get(0))))
+                .filter(java.util.Objects::nonNull).distinct().toList();
+        if (writers.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> names = writers.stream().map(k -> k.type().field() + "/" + k.key().name()).toList();
+        cluster.ifPresent(c -> c.findings().found(new RetiredKeysInUse.Finding(nodeName, names, clock.instant(),
+                configFile.toString(), 0)));
+        return Optional.of(RetiredWriter.found(configFile, writers));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.rotation.NodeReport;
+import dev.secretsencrypt.rotation.RunningApiservers;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.ServerRegistry;
@@ -27,9 +28,12 @@ public final class Servers {
         this.clock = clock;
     }
 
-    /** One server: its report, where the report came from, how old it is, and whether it must reload the file. */
+    /**
+     * One server: its report, where the report came from, how old it is, whether it must reload the file, and the
+     * identity lease of the kube-apiserver its report speaks for (absent in a report from before reports named it).
+     */
     public record Server(String name, String report, Optional<ServerRegistry.Source> source, Optional<Duration> age,
-                         boolean stale, boolean mustReload) {
+                         boolean stale, boolean mustReload, Optional<String> apiserver) {
     }
 
     public List<Server> list() {
@@ -41,7 +45,8 @@ public final class Servers {
         for (NodeReport r : reports) {
             Optional<ServerRegistry.ServerRecord> record = Optional.ofNullable(records.get(r.node()));
             out.add(new Server(r.node(), r.value(), record.map(ServerRegistry.ServerRecord::source),
-                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), r.stale(), hashes.behind(r)));
+                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), r.stale(), hashes.behind(r),
+                    record.flatMap(ServerRegistry.ServerRecord::apiserver)));
         }
         return out;
     }
@@ -57,6 +62,15 @@ public final class Servers {
                     + "first (systemctl disable --now secrets-encrypt-agent), or wait until nodes shows it stale; "
                     + "nothing was changed");
         }
+        // forgotten while its kube-apiserver runs, that apiserver would write in no check at all
+        Optional<String> apiserver = Optional.ofNullable(registry.records().get(name))
+                .flatMap(ServerRegistry.ServerRecord::apiserver);
+        apiserver.flatMap(node::apiserverStillRunning).ifPresent(running -> {
+            throw new CommandRefused("the kube-apiserver of " + name + " still runs: " + running + ". Stop "
+                    + "kube-apiserver there first (it deletes its identity lease when it stops cleanly; the lease of one "
+                    + "that was killed counts as running for " + RunningApiservers.RUNNING_WITHIN.toSeconds()
+                    + " s), then run nodes forget again; nothing was changed");
+        });
         if (!registry.forget(name)) {
             throw new CommandRefused("there is no server named " + name + " in " + state.describe() + ": nodes lists "
                     + "them; nothing was changed");

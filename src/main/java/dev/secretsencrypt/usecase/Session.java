@@ -59,14 +59,17 @@ public final class Session implements AutoCloseable {
         if (settings.etcd().isEmpty()) {
             membership.requireNoCluster(); // single-server mode is chosen by having no cluster, never by omission
             ServerNode node = new ServerNode(local, Optional.empty(), Optional.empty(), Optional.empty(), membership,
-                    configFile, settings.nodeName(), rules, clock);
+                    configFile, settings.nodeName(), settings.apiserver(), rules, clock);
             return new Session(settings, local, Optional.empty(), node, clock, warnings);
         }
         EtcdSettings where = settings.etcd().get();
         EtcdState etcd = EtcdConnection.open(where, warnings);
-        ClusterLink link = new ClusterLink(etcd, String.join(",", where.endpoints()), where.statePrefix().toString());
+        IdentityLeases leases = new IdentityLeases(new StoredValues(etcd.datastore()), EtcdPrefix.of(settings.etcdPrefix()),
+                etcd, clock);
+        ClusterLink link = new ClusterLink(etcd, String.join(",", where.endpoints()), where.statePrefix().toString(),
+                leases, etcd);
         ServerNode node = new ServerNode(etcd, Optional.of(local), Optional.of(etcd), Optional.of(link), membership,
-                configFile, settings.nodeName(), rules, clock);
+                configFile, settings.nodeName(), settings.apiserver(), rules, clock);
         return new Session(settings, etcd, Optional.of(etcd), node, clock, warnings);
     }
 
@@ -79,7 +82,7 @@ public final class Session implements AutoCloseable {
         EtcdState datastore = etcd.orElseThrow(() -> new CommandRefused("reencrypt and verify work on the values "
                 + "stored in etcd, so each needs the datastore: run it with --endpoints set to the etcd that "
                 + "kube-apiserver uses (enable --endpoints adopts this server's config and stage)"));
-        return new Reencryption(node, datastore, datastore, new StoredValues(datastore.datastore()),
+        return new Reencryption(node, datastore, datastore, datastore, new StoredValues(datastore.datastore()),
                 settings.nodeName(), EtcdPrefix.of(settings.etcdPrefix()), resources, progress, warnings, clock);
     }
 
@@ -109,7 +112,8 @@ public final class Session implements AutoCloseable {
     }
 
     /** What the agent needs from etcd beyond the use cases: leadership, a watch, its report lease, the stored runs. */
-    public record AgentLinks(Leadership leadership, StateWatch watch, Function<Duration, Ownership> keepReportsAlive,
+    public record AgentLinks(Leadership leadership, StateWatch watch,
+                             Function<Duration, ServerRegistry.ReportLease> keepReportsAlive,
                              ReencryptionStore runs) {
     }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.secretsencrypt.apiserver.LoadedConfig.Evidence;
 import dev.secretsencrypt.certs.TestPki;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.testing.SimulatedApiserver;
@@ -28,152 +27,103 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@org.junit.jupiter.api.Tag("unit")
 class HttpApiserverProbeTest {
     static final Path REAL_PAGE = Path.of("testdata", "apiserver-metrics", "kube-apiserver-v1.37.2-after-a-failed-reload.txt");
     // what that page's apiserver said, and when (see testdata/apiserver-metrics/README.md)
     static final String REAL_LOADED = "fda5f3c70041a3872ffd4c6e8e86dc9f37e95e25df2bda6795975be0bb399a9c";
-    static final double REAL_SUCCESS = 1.7960344076251714e+09;
-    static final double REAL_FAILURE = 1.7960344677837257e+09;
-    static final double REAL_START = 1.79603434547e+09;
-    static final LoadedConfigHash ANY = new LoadedConfigHash("ab".repeat(32));
 
     @TempDir
     Path tmp;
 
-    // ---- the rules, on kube-apiserver v1.37.2's own page ----
+    // ---- the rules, on kube-apiserver v1.37.2's own page (served on the host "vm") ----
+
+    static final ApiserverIdentity VM = ApiserverIdentity.ofHostname("vm");
 
     @Test
     void lastConfigInfoNamesTheConfigKubeApiserverServesEvenAfterAFailedReload() throws IOException {
-        MetricsText page = realPage(l -> true);
-        LoadedConfig seen = HttpApiserverProbe.judge(page, seen(ANY, REAL_FAILURE + 10), "it",
-                HttpApiserverProbe.Observed.of(page));
-        assertEquals(new LoadedConfig.Loaded(new LoadedConfigHash(REAL_LOADED), Evidence.LAST_CONFIG_INFO), seen);
+        assertEquals(new LoadedConfig.Loaded(new LoadedConfigHash(REAL_LOADED), VM),
+                HttpApiserverProbe.judge(realPage(l -> true), "it", VM));
     }
 
     @Test
-    void twoLastConfigInfoSamplesAreNoOneApiserversAnswer() throws IOException {
-        MetricsText page = MetricsText.parse(LastConfigInfo.METRIC + "{apiserver_id_hash=\"sha256:1\",hash=\"sha256:"
+    void theSameAnswerFromAnotherServersApiserverNeverCountsAndNamesTheIdentityThatAnswered() throws IOException {
+        // what an agent on node-3 sees through a load balancer on 127.0.0.1 when the apiserver of "vm" answers
+        LoadedConfig other = HttpApiserverProbe.judge(realPage(l -> true), "kube-apiserver at https://127.0.0.1:6443",
+                ApiserverIdentity.ofHostname("node-3"));
+        assertInstanceOf(LoadedConfig.Unknown.class, other);
+        assertEquals(Optional.of(VM.idHash()), ((LoadedConfig.Unknown) other).answeredBy());
+        assertTrue(why(other).startsWith("kube-apiserver at https://127.0.0.1:6443 answered as another kube-apiserver "
+                + "(apiserver_id_hash " + VM.idHash() + "), not this server's (" + ApiserverIdentity.ofHostname("node-3")
+                + ", "), why(other));
+    }
+
+    @Test
+    void twoLastConfigInfoSamplesAreNoOneApiserversAnswer() {
+        MetricsText page = MetricsText.parse(LastConfigInfo.METRIC + "{apiserver_id_hash=\"" + VM.idHash() + "\",hash=\"sha256:"
                 + "ab".repeat(32) + "\"} 1\n" + LastConfigInfo.METRIC + "{apiserver_id_hash=\"sha256:2\",hash=\"sha256:"
                 + "cd".repeat(32) + "\"} 1\n");
-        LoadedConfig two = HttpApiserverProbe.judge(page, seen(ANY, 0), "it", HttpApiserverProbe.Observed.of(page));
+        LoadedConfig two = HttpApiserverProbe.judge(page, "it", VM);
         assertInstanceOf(LoadedConfig.Unknown.class, two);
         assertTrue(why(two).contains("not a load balancer"), why(two));
     }
 
     @Test
-    void olderReleasesCountAReloadOnlyIfTheCounterMovedSinceTheFileWasFirstSeenWhateverItsTimestampSays()
-            throws IOException {
-        // 1.30-1.33: the same page without last_config_info, and before the broken file was written
-        MetricsText page = realPage(l -> !l.contains("last_config_info") && !l.contains("failure"));
-        HttpApiserverProbe.Observed now = HttpApiserverProbe.Observed.of(page);
-        HttpApiserverProbe.Observed oneReloadAgo = new HttpApiserverProbe.Observed(now.started(),
-                now.successes() - 1, now.failures(), true);
-        assertEquals(new LoadedConfig.Loaded(ANY, Evidence.RELOADED_AFTER_WRITE),
-                HttpApiserverProbe.judge(page, seen(ANY, REAL_SUCCESS + 3600), "it", oneReloadAgo));
-        // its reload stamped an hour after the write (a clock stepped back, another host) proves nothing by itself
-        LoadedConfig same = HttpApiserverProbe.judge(page, seen(ANY, REAL_SUCCESS - 3600), "it", now);
-        assertInstanceOf(LoadedConfig.NotYet.class, same);
-        assertTrue(why(same).contains("polls the file about once a minute"), why(same));
+    void olderReleasesNameNeitherTheConfigNorThemselvesSoTheirAnswersNeverCount() throws IOException {
+        // 1.30-1.33: the same page without last_config_info (the reload counters carry an identity, no digest)
+        LoadedConfig counters = HttpApiserverProbe.judge(realPage(l -> !l.contains("last_config_info")), "it", VM);
+        assertInstanceOf(LoadedConfig.Unknown.class, counters);
+        assertTrue(why(counters).contains("before 1.34") && why(counters).contains("without --apiserver-url"),
+                why(counters));
+        // without automatic reload before 1.34: no encryption metrics at all
+        LoadedConfig restartOnly = HttpApiserverProbe.judge(realPage(l -> !l.contains("encryption_config")), "it", VM);
+        assertTrue(why(restartOnly).contains("before 1.34"), why(restartOnly));
     }
 
     @Test
-    void olderReleasesSayAFailedReloadSinceTheFileWasFirstSeenIsNotLoaded() throws IOException {
-        MetricsText page = realPage(l -> !l.contains("last_config_info"));
-        HttpApiserverProbe.Observed now = HttpApiserverProbe.Observed.of(page);
-        LoadedConfig failed = HttpApiserverProbe.judge(page, seen(ANY, REAL_FAILURE - 20), "kube-apiserver at X",
-                new HttpApiserverProbe.Observed(now.started(), now.successes(), now.failures() - 1, true));
-        assertInstanceOf(LoadedConfig.NotYet.class, failed);
-        assertTrue(why(failed).startsWith("kube-apiserver at X failed to reload its encryption config since this "
-                + "file"), why(failed));
-        assertTrue(why(failed).contains("see its log"), why(failed));
-    }
-
-    @Test
-    void withoutReloadMetricsOnlyARestartSinceTheFileWasFirstSeenIsALoad() throws IOException {
-        MetricsText page = realPage(l -> !l.contains("encryption_config_controller"));
-        HttpApiserverProbe.Observed now = HttpApiserverProbe.Observed.of(page);
-        assertEquals(new LoadedConfig.Loaded(ANY, Evidence.STARTED_AFTER_WRITE), HttpApiserverProbe.judge(page,
-                seen(ANY, REAL_START + 60), "it", new HttpApiserverProbe.Observed(
-                        java.util.OptionalDouble.of(REAL_START - 600), 0, 0, false)));
-        // started "after" the write by its clock, but the same process as when the file was first seen
-        LoadedConfig same = HttpApiserverProbe.judge(page, seen(ANY, REAL_START - 60), "it", now);
-        assertInstanceOf(LoadedConfig.NotYet.class, same);
-        assertTrue(why(same).contains("restart kube-apiserver"), why(same));
+    void anEmptyIdentityIsNoAnswerThatCanBeToldFromAnotherServers() {
+        MetricsText page = MetricsText.parse(LastConfigInfo.METRIC + "{apiserver_id_hash=\"\",hash=\"sha256:"
+                + "ab".repeat(32) + "\"} 1\n");
+        assertTrue(why(HttpApiserverProbe.judge(page, "it", VM)).contains("APIServerIdentity feature gate"));
     }
 
     @Test
     void aPageWithNoneOfTheMetricsSaysNothingUsable() {
-        MetricsText page = MetricsText.parse("go_goroutines 12\n");
-        LoadedConfig none = HttpApiserverProbe.judge(page, seen(ANY, 0), "it", HttpApiserverProbe.Observed.of(page));
+        LoadedConfig none = HttpApiserverProbe.judge(MetricsText.parse("go_goroutines 12\n"), "it", VM);
         assertInstanceOf(LoadedConfig.Unknown.class, none);
         assertTrue(why(none).contains("check that --apiserver-url"), why(none));
     }
 
-    // ---- over HTTPS, against a simulated kube-apiserver in each mode ----
+    // ---- over HTTPS, against a simulated kube-apiserver ----
 
     @Test
     void newerReleasesReportTheLoadedHashAndALaggingOneStillTheOldOneUntilItCatchesUp() throws Exception {
         Path file = writeConfig(tmp.resolve("encryption-config.json"));
         try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO)) {
             HttpApiserverProbe probe = probe(api, Optional.empty());
-            LoadedConfigHash first = seen(file).hash();
-            assertEquals(new LoadedConfig.Loaded(first, Evidence.LAST_CONFIG_INFO), probe.probe(seen(file)));
+            LoadedConfigHash first = hashOf(file);
+            assertEquals(new LoadedConfig.Loaded(first, api.identity()), probe.probe());
 
             api.setLag(Duration.ofMinutes(5));
             writeConfig(file);
             sleep(600);
-            assertEquals(new LoadedConfig.Loaded(first, Evidence.LAST_CONFIG_INFO), probe.probe(seen(file)),
+            assertEquals(new LoadedConfig.Loaded(first, api.identity()), probe.probe(),
                     "a lagging apiserver still serves the previous config");
             api.setLag(Duration.ZERO);
-            LoadedConfig.Loaded second = new LoadedConfig.Loaded(seen(file).hash(), Evidence.LAST_CONFIG_INFO);
-            assertEquals(second, await(probe, file, second::equals));
+            LoadedConfig.Loaded second = new LoadedConfig.Loaded(hashOf(file), api.identity());
+            assertEquals(second, await(probe, second::equals));
         }
     }
 
     @Test
-    void olderReleasesWithAutomaticReloadAreNotYetUntilTheyReloadAndThenLoadedAfterTheWrite() throws Exception {
+    void anApiserverOfAnotherHostIsNeverTakenForThisOne() throws Exception {
         Path file = writeConfig(tmp.resolve("encryption-config.json"));
-        try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.RELOAD_COUNTERS)) {
-            HttpApiserverProbe probe = probe(api, Optional.empty());
-            api.setLag(Duration.ofMinutes(5));
-            sleep(1100);
-            writeConfig(file);
-            LoadedConfig lagging = probe.probe(seen(file));
-            assertInstanceOf(LoadedConfig.NotYet.class, lagging);
-            assertTrue(why(lagging).contains("reported an automatic reload since this file"), why(lagging));
-
-            api.setLag(Duration.ofSeconds(2));
-            LoadedConfig reloaded = await(probe, file, r -> r instanceof LoadedConfig.Loaded);
-            assertEquals(new LoadedConfig.Loaded(seen(file).hash(), Evidence.RELOADED_AFTER_WRITE), reloaded);
-        }
-    }
-
-    @Test
-    void aReloadThatFailedAfterTheWriteIsNotYetAndSaysToReadTheApiserversLog() throws Exception {
-        Path file = writeConfig(tmp.resolve("encryption-config.json"));
-        try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.RELOAD_COUNTERS)) {
-            HttpApiserverProbe probe = probe(api, Optional.empty());
-            Files.writeString(file, "{\"kind\":\"EncryptionConfiguration\",");
-            LoadedConfig failed = await(probe, file, r -> why(r).contains("failed to reload"));
-            assertInstanceOf(LoadedConfig.NotYet.class, failed);
-            assertTrue(why(failed).contains("see its log"), why(failed));
-        }
-    }
-
-    @Test
-    void withoutAutomaticReloadOnlyARestartAfterTheWriteLoadsTheFile() throws Exception {
-        Path file = writeConfig(tmp.resolve("encryption-config.json"));
-        try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.RESTART_ONLY)) {
-            HttpApiserverProbe probe = probe(api, Optional.empty());
-            sleep(1100);
-            writeConfig(file);
-            sleep(600);
-            LoadedConfig before = probe.probe(seen(file));
-            assertInstanceOf(LoadedConfig.NotYet.class, before);
-            assertTrue(why(before).contains("restart kube-apiserver"), why(before));
-            sleep(1100);
-            api.restart();
-            assertEquals(new LoadedConfig.Loaded(seen(file).hash(), Evidence.STARTED_AFTER_WRITE), probe.probe(seen(file)));
+        try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO, "node-1")) {
+            LoadedConfig other = new HttpApiserverProbe(endpoint(api, Optional.empty()),
+                    ApiserverIdentity.ofHostname("node-3")).probe();
+            assertInstanceOf(LoadedConfig.Unknown.class, other);
+            assertEquals(Optional.of(ApiserverIdentity.ofHostname("node-1").idHash()),
+                    ((LoadedConfig.Unknown) other).answeredBy());
         }
     }
 
@@ -187,16 +137,16 @@ class HttpApiserverProbeTest {
         try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO)) {
             api.requireToken(good);
             HttpApiserverProbe probe = probe(api, Optional.of(tokenFile));
-            LoadedConfig refused = probe.probe(seen(file));
+            LoadedConfig refused = probe.probe();
             assertInstanceOf(LoadedConfig.Unknown.class, refused);
             assertTrue(why(refused).contains("401 Unauthorized") && why(refused).contains(tokenFile.toString()),
                     why(refused));
             assertFalse(why(refused).contains(wrong) || why(refused).contains(good), why(refused));
 
             Files.writeString(tokenFile, good + "\n");
-            assertEquals(new LoadedConfig.Loaded(seen(file).hash(), Evidence.LAST_CONFIG_INFO), probe.probe(seen(file)));
+            assertEquals(new LoadedConfig.Loaded(hashOf(file), api.identity()), probe.probe());
 
-            LoadedConfig noToken = probe(api, Optional.empty()).probe(seen(file));
+            LoadedConfig noToken = probe(api, Optional.empty()).probe();
             assertTrue(why(noToken).contains("with no credentials") && why(noToken).contains("--apiserver-token-file"),
                     why(noToken));
         }
@@ -210,8 +160,8 @@ class HttpApiserverProbeTest {
             port = s.getLocalPort();
         }
         HttpApiserverProbe probe = new HttpApiserverProbe(new ApiserverEndpoint(URI.create("https://127.0.0.1:" + port),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
-        LoadedConfig r = probe.probe(seen(file));
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), VM);
+        LoadedConfig r = probe.probe();
         assertInstanceOf(LoadedConfig.Unknown.class, r);
         assertTrue(why(r).startsWith("cannot connect to kube-apiserver at https://127.0.0.1:" + port + " (connection refused)"),
                 why(r));
@@ -222,8 +172,8 @@ class HttpApiserverProbeTest {
         Path file = writeConfig(tmp.resolve("encryption-config.json"));
         try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO)) {
             HttpApiserverProbe probe = new HttpApiserverProbe(new ApiserverEndpoint(api.url(), Optional.empty(),
-                    Optional.empty(), Optional.empty(), Optional.empty()));
-            LoadedConfig r = probe.probe(seen(file));
+                    Optional.empty(), Optional.empty(), Optional.empty()), api.identity());
+            LoadedConfig r = probe.probe();
             assertInstanceOf(LoadedConfig.Unknown.class, r);
             assertTrue(why(r).startsWith("TLS with kube-apiserver at " + api.url() + " failed"), why(r));
             assertTrue(why(r).contains("--apiserver-cacert"), why(r));
@@ -249,11 +199,12 @@ class HttpApiserverProbeTest {
         try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO)) {
             for (Path key : new Path[] {sec1, pkcs8}) {
                 HttpApiserverProbe probe = new HttpApiserverProbe(new ApiserverEndpoint(api.url(), Optional.of(api.caFile()),
-                        Optional.empty(), Optional.of(cert), Optional.of(key)));
-                assertInstanceOf(LoadedConfig.Loaded.class, probe.probe(seen(file)), key.toString());
+                        Optional.empty(), Optional.of(cert), Optional.of(key)), api.identity());
+                assertInstanceOf(LoadedConfig.Loaded.class, probe.probe(), key.toString());
             }
             CommandRefused refused = assertThrows(CommandRefused.class, () -> new HttpApiserverProbe(new ApiserverEndpoint(
-                    api.url(), Optional.of(api.caFile()), Optional.empty(), Optional.of(cert), Optional.of(notAKey))));
+                    api.url(), Optional.of(api.caFile()), Optional.empty(), Optional.of(cert), Optional.of(notAKey)),
+                    api.identity()));
             assertTrue(refused.getMessage().contains(notAKey + " (--apiserver-key) holds no PEM private key"),
                     refused.getMessage());
         }
@@ -266,15 +217,8 @@ class HttpApiserverProbeTest {
                 .collect(Collectors.joining("\n")));
     }
 
-    static ConfigFileSeen seen(LoadedConfigHash hash, double epochSeconds) {
-        long nanos = Math.round(epochSeconds * 1e9);
-        return new ConfigFileSeen(hash, Instant.ofEpochSecond(0, nanos));
-    }
-
-    /** The file as the agent sees it: its digest and its modification time. */
-    static ConfigFileSeen seen(Path file) throws IOException {
-        return new ConfigFileSeen(LoadedConfigHash.ofFile(Files.readAllBytes(file)),
-                Files.getLastModifiedTime(file).toInstant());
+    static LoadedConfigHash hashOf(Path file) throws IOException {
+        return LoadedConfigHash.ofFile(Files.readAllBytes(file));
     }
 
     static Path writeConfig(Path file) throws IOException {
@@ -286,16 +230,19 @@ class HttpApiserverProbeTest {
         return file;
     }
 
-    static HttpApiserverProbe probe(SimulatedApiserver api, Optional<Path> tokenFile) {
-        return new HttpApiserverProbe(new ApiserverEndpoint(api.url(), Optional.of(api.caFile()), tokenFile,
-                Optional.empty(), Optional.empty()));
+    static ApiserverEndpoint endpoint(SimulatedApiserver api, Optional<Path> tokenFile) {
+        return new ApiserverEndpoint(api.url(), Optional.of(api.caFile()), tokenFile, Optional.empty(), Optional.empty());
     }
 
-    static LoadedConfig await(HttpApiserverProbe probe, Path file, Predicate<LoadedConfig> done) throws Exception {
+    static HttpApiserverProbe probe(SimulatedApiserver api, Optional<Path> tokenFile) {
+        return new HttpApiserverProbe(endpoint(api, tokenFile), api.identity());
+    }
+
+    static LoadedConfig await(HttpApiserverProbe probe, Predicate<LoadedConfig> done) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         LoadedConfig last;
         do {
-            last = probe.probe(seen(file));
+            last = probe.probe();
             if (done.test(last)) {
                 return last;
             }
@@ -305,9 +252,6 @@ class HttpApiserverProbeTest {
     }
 
     static String why(LoadedConfig r) {
-        if (r instanceof LoadedConfig.NotYet n) {
-            return n.why();
-        }
         return r instanceof LoadedConfig.Unknown u ? u.why() : r.toString();
     }
 

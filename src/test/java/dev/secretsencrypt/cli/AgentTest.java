@@ -77,8 +77,7 @@ class AgentTest {
     /** {@code node}'s agent, reading the simulated kube-apiserver of that server (started with the first agent). */
     RunningAgent startAgent(String node) {
         SimulatedApiserver api = apiservers.computeIfAbsent(node, n -> {
-            SimulatedApiserver started = SimulatedApiserver.start(servers.configFile(n),
-                    SimulatedApiserver.Mode.LAST_CONFIG_INFO);
+            SimulatedApiserver started = servers.apiserver(n, SimulatedApiserver.Mode.LAST_CONFIG_INFO);
             started.setLag(Duration.ofMillis(300));
             return started;
         });
@@ -107,7 +106,7 @@ class AgentTest {
             agents.put(node, startAgent(node));
         }
         for (String node : NODES) {
-            agents.get(node).awaitLine(l -> l.contains("reported " + node + " start-") && l.contains("(from kube-apiserver: last_config_info)"),
+            agents.get(node).awaitLine(l -> l.contains("reported " + node + " start-") && l.contains("(from kube-apiserver: last_config_info of "),
                     SOON, "its first report");
         }
         for (String node : NODES) {

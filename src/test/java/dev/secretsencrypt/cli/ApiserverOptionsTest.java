@@ -41,7 +41,7 @@ class ApiserverOptionsTest {
     @Test
     void withoutAUrlThereIsNoEndpointAndNoProbe() {
         assertEquals(Optional.empty(), parse().endpoint());
-        assertEquals(Optional.empty(), parse().probe());
+        assertEquals(Optional.empty(), parse().probe(dev.secretsencrypt.apiserver.ApiserverIdentity.ofHostname("h")));
     }
 
     @Test

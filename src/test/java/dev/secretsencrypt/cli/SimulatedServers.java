@@ -10,6 +10,7 @@ import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.SimulatedApiserver;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -51,13 +52,24 @@ final class SimulatedServers {
         Cli.writeToken(dir.resolve("token"), "token-" + run);
     }
 
-    /** The command line as an operator types it on {@code node}. */
+    /**
+     * The command line as an operator types it on {@code node}, whose kube-apiserver runs under the host name
+     * {@code node} (as on a machine of its own).
+     */
     List<String> args(String node, String... command) {
         List<String> all = new ArrayList<>(List.of(command));
         all.addAll(List.of("-d", dir.resolve(node).toString(), "--node-name", node, "--endpoints", etcd.endpointsCsv(),
                 "--token-file", dir.resolve("token").toString(), "--state-prefix", statePrefix,
-                "--etcd-prefix", etcdPrefix));
+                "--etcd-prefix", etcdPrefix, "--apiserver-hostname", node));
         return all;
+    }
+
+    /**
+     * {@code node}'s kube-apiserver, simulated: it serves the metrics of the host name {@code node} and renews its
+     * identity lease under this run's etcd prefix, as a real one on that server would.
+     */
+    SimulatedApiserver apiserver(String node, SimulatedApiserver.Mode mode) {
+        return SimulatedApiserver.start(configFile(node), mode, node).renewIdentityLease(kv(), etcdPrefix);
     }
 
     /** Runs the command in this JVM, as {@code node}. */

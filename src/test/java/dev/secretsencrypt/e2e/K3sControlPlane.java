@@ -27,6 +27,8 @@ final class K3sControlPlane implements ControlPlane {
     static final String DEFAULT_IMAGE = "rancher/k3s:v1.34.1-k3s1";
     private static final String TLS = "/var/lib/rancher/k3s/server/tls/";
 
+    /** The container's host name, which names the apiserver K3s runs in it. */
+    static final String K3S_HOSTNAME = "node-1";
     private final Path root;
     private final Path dataDir;
     private K3sContainer k3s;
@@ -37,7 +39,7 @@ final class K3sControlPlane implements ControlPlane {
     private K3sControlPlane(Path root, Path dataDir) {
         this.root = root;
         this.dataDir = dataDir;
-        this.server = new ApiServer("node-1", dataDir, null);
+        this.server = new ApiServer("node-1", dataDir, null, K3S_HOSTNAME);
     }
 
     static K3sControlPlane create(Path root) {
@@ -88,7 +90,7 @@ final class K3sControlPlane implements ControlPlane {
             throw new UncheckedIOException(e);
         }
         URI api = URI.create("https://" + k3s.getHost() + ":" + k3s.getMappedPort(6443));
-        server = new ApiServer("node-1", dataDir, new KubeApi(api, new TestPki(tls).clientTls()));
+        server = new ApiServer("node-1", dataDir, new KubeApi(api, new TestPki(tls).clientTls()), K3S_HOSTNAME);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!server.api().ready() && System.nanoTime() < deadline) {
             RotationScenarios.sleep(500);

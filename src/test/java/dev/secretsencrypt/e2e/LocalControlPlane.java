@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * kube-apiserver processes on loopback over one etcd process, all in a temp dir: free ports, certificates and
  * service-account keys made by the test ({@link TestPki}), each server's {@code --encryption-provider-config}
- * in its own data dir, automatic reload on. Logs: {@code <root>/<node>/kube-apiserver.log}.
+ * in its own data dir, automatic reload on, each under its node name as host name ({@code unshare --uts}: root).
+ * Logs: {@code <root>/<node>/kube-apiserver.log}.
  */
 final class LocalControlPlane implements ControlPlane {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
@@ -57,7 +58,7 @@ final class LocalControlPlane implements ControlPlane {
             }
             int port = freePort();
             KubeApi api = new KubeApi(URI.create("https://127.0.0.1:" + port), plane.pki.clientTls());
-            plane.servers.add(new Server(new ApiServer("node-" + i, dataDir, api), home, port));
+            plane.servers.add(new Server(new ApiServer("node-" + i, dataDir, api, "node-" + i), home, port));
         }
         return plane;
     }
@@ -133,7 +134,10 @@ final class LocalControlPlane implements ControlPlane {
     }
 
     private void launch(Server s) {
-        List<String> command = List.of(
+        // each under a host name of its own (a UTS namespace, as root), as on three machines: the host name is what
+        // kube-apiserver derives its identity (lease name, apiserver_id_hash) from
+        List<String> command = List.of("unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"",
+                s.server().hostname(),
                 binary.toString(),
                 "--etcd-servers=" + etcdEndpoint(),
                 "--bind-address=127.0.0.1",

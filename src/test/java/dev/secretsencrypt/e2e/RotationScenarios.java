@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.apiserver.ApiserverEndpoint;
-import dev.secretsencrypt.apiserver.ConfigFileSeen;
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
+import dev.secretsencrypt.apiserver.IdentityLease;
+import dev.secretsencrypt.testing.LoopbackBalancer;
+import java.net.URI;
+import java.net.http.HttpResponse;
 import dev.secretsencrypt.apiserver.HttpApiserverProbe;
 import dev.secretsencrypt.apiserver.LastConfigInfo;
 import dev.secretsencrypt.apiserver.LoadedConfig;
@@ -224,6 +228,7 @@ abstract class RotationScenarios {
                 "this control plane does not give the agent its apiservers' metrics");
         Map<String, Map<String, String>> secrets = createSecrets(60, "s");
         Envelope before = writer(servers.get(0));
+        assertIdentitiesAsTheToolDerivesThem(servers);
         List<Process> agents = new ArrayList<>();
         List<Integer> metricsPorts = new ArrayList<>();
         for (ApiServer s : servers) {
@@ -232,16 +237,44 @@ abstract class RotationScenarios {
                 port = free.getLocalPort();
             }
             metricsPorts.add(port);
-            ApiserverEndpoint api = plane.apiserverEndpoint(s).orElseThrow();
-            List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main", "agent",
-                    "--apiserver-url", api.url().toString(), "--apiserver-cacert", api.caCert().orElseThrow().toString(),
-                    "--apiserver-cert", api.clientCert().orElseThrow().toString(), "--apiserver-key",
-                    api.clientKey().orElseThrow().toString(), "--metrics-address", "127.0.0.1:" + port));
-            args.addAll(toolOptions(s));
-            agents.add(new ProcessBuilder(args).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve(s.nodeName() + "-agent.log").toFile()).start());
         }
+        // node-3's agent is first given a load balancer on 127.0.0.1 in front of all three apiservers (as K3s' and
+        // RKE2's client load balancer, or a local haproxy): no answer through it may count for node-3
+        ApiServer third = servers.get(2);
+        List<Integer> apiserverPorts = servers.stream().map(x -> x.api().base().getPort()).toList();
+        try (LoopbackBalancer balancer = LoopbackBalancer.over(apiserverPorts)) {
+            for (ApiServer s : servers) {
+                URI url = s == third ? balancer.url() : plane.apiserverEndpoint(s).orElseThrow().url();
+                agents.add(startAgent(s, url, metricsPorts.get(servers.indexOf(s)), s.nodeName() + "-agent.log"));
+            }
+            String said = awaitLogLine(tmp.resolve("node-3-agent.log"), "answered as another kube-apiserver");
+            log("node-3's agent through a load balancer on 127.0.0.1:%n%s", said);
+            HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                    .newBuilder(URI.create("http://127.0.0.1:" + metricsPorts.get(2) + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            log("its /healthz: %d %s", health.statusCode(), health.body());
+            assertEquals(503, health.statusCode(), health.body());
+            assertTrue(health.body().contains("answered as another kube-apiserver"), health.body());
+            awaitAgentReports(servers.subList(0, 2));
+            ToolRun held = tool(servers.get(0), "rotate-keys", "--timeout", "30s");
+            log("rotate-keys while node-3's agent reads a load balancer:%n%s%s", held.out(), held.err());
+            assertEquals(1, held.exitCode(), held.all());
+            assertTrue(held.err().contains("node-3 did not load it: the agent on node-3 cannot report: kube-apiserver at "
+                    + balancer.url() + " answered as another kube-apiserver"), held.err());
+            assertFalse(Files.readString(tmp.resolve("node-3-agent.log")).contains("reported node-3"),
+                    "a report through the load balancer");
+            Process lb = agents.remove(2);
+            lb.destroy();
+            lb.waitFor(30, TimeUnit.SECONDS);
+        }
+        // its agent stopped, its kube-apiserver runs: node-3 cannot be forgotten (its identity lease is renewed)
+        ToolRun forget = tool(servers.get(0), "nodes", "forget", "node-3");
+        log("nodes forget node-3 while its kube-apiserver runs:%n%s", forget.err());
+        assertEquals(1, forget.exitCode(), forget.all());
+        assertTrue(forget.err().contains("the kube-apiserver of node-3 still runs: its identity lease "
+                + ApiserverIdentity.ofHostname("node-3").leaseName() + " (host node-3) was renewed"), forget.err());
+        agents.add(startAgent(third, plane.apiserverEndpoint(third).orElseThrow().url(), metricsPorts.get(2),
+                "node-3-agent-own-url.log"));
         // Reads every Secret through every apiserver, round after round, for the whole rotation.
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger reads = new AtomicInteger();
@@ -303,9 +336,60 @@ abstract class RotationScenarios {
             }
         }
         for (ApiServer s : servers) {
-            String agentLog = Files.readString(tmp.resolve(s.nodeName() + "-agent.log"));
+            String agentLog = Files.readString(tmp.resolve(s.nodeName() + (s == third ? "-agent-own-url.log"
+                    : "-agent.log")));
             assertTrue(agentLog.contains("agent stopped on " + s.nodeName()), agentLog);
-            assertTrue(agentLog.contains("(from kube-apiserver: last_config_info)"), agentLog);
+            assertTrue(agentLog.contains("(from kube-apiserver: last_config_info of "
+                    + ApiserverIdentity.ofHostname(s.hostname()) + ")"), agentLog);
+        }
+    }
+
+    /** An agent for {@code s} in a JVM of its own, reading the apiserver at {@code url}, logging to {@code log}. */
+    Process startAgent(ApiServer s, URI url, int metricsPort, String log) throws Exception {
+        ApiserverEndpoint api = plane.apiserverEndpoint(s).orElseThrow();
+        List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main", "agent",
+                "--apiserver-url", url.toString(), "--apiserver-cacert", api.caCert().orElseThrow().toString(),
+                "--apiserver-cert", api.clientCert().orElseThrow().toString(), "--apiserver-key",
+                api.clientKey().orElseThrow().toString(), "--metrics-address", "127.0.0.1:" + metricsPort));
+        args.addAll(toolOptions(s));
+        return new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile()).start();
+    }
+
+    /** The first line of {@code log} that contains {@code text}, waiting at most a minute. */
+    static String awaitLogLine(Path log, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                Optional<String> line = Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst();
+                if (line.isPresent()) {
+                    return line.get();
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("no line with '" + text + "' in " + log + " within a minute:\n"
+                + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+    }
+
+    /**
+     * Each real kube-apiserver runs under its own host name and renews the identity lease the tool derives from it,
+     * labelled with that host, and its metrics carry the sha256 of that lease's name as apiserver_id_hash.
+     */
+    void assertIdentitiesAsTheToolDerivesThem(List<ApiServer> servers) throws Exception {
+        for (ApiServer s : servers) {
+            ApiserverIdentity identity = ApiserverIdentity.ofHostname(s.hostname());
+            String key = "/registry/leases/kube-system/" + identity.leaseName();
+            List<KeyValue> got = plane.etcd().getKVClient().get(ByteSequence.from(key, StandardCharsets.UTF_8))
+                    .get(10, TimeUnit.SECONDS).getKvs();
+            assertEquals(1, got.size(), "no identity lease " + key + " for " + s.nodeName());
+            IdentityLease lease = IdentityLease.read(got.get(0).getValue().getBytes()).orElseThrow();
+            assertEquals(Optional.of(s.hostname()), lease.hostname());
+            String info = s.api().metrics().lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{")).findFirst()
+                    .orElseThrow();
+            assertTrue(info.contains("apiserver_id_hash=\"" + identity.idHash() + "\""), info);
+            log("%s: identity lease %s (host %s, renewed %s); metrics apiserver_id_hash %s", s.nodeName(),
+                    identity.leaseName(), lease.host(), lease.renewedAt().orElseThrow(), identity.idHash());
         }
     }
 
@@ -316,8 +400,9 @@ abstract class RotationScenarios {
         while (System.nanoTime() < deadline) {
             ToolRun nodes = tool(servers.get(0), "nodes");
             last = nodes.all();
-            if (nodes.exitCode() == 0 && nodes.out().lines().filter(l -> l.startsWith("node-"))
-                    .filter(l -> l.contains(" apiserver ")).count() == servers.size()) {
+            if (nodes.exitCode() == 0 && nodes.out().lines().filter(l -> servers.stream()
+                    .anyMatch(s -> l.startsWith(s.nodeName() + " "))).filter(l -> l.contains(" apiserver ")).count()
+                    == servers.size()) {
                 log("every agent reports from its apiserver:%n%s", nodes.out());
                 return;
             }
@@ -374,9 +459,9 @@ abstract class RotationScenarios {
             // the agent's probe, over HTTPS with the client certificate, says the same as the metric line
             Optional<ApiserverEndpoint> endpoint = plane.apiserverEndpoint(s);
             if (endpoint.isPresent()) {
-                ConfigFileSeen seen = new ConfigFileSeen(file, Files.getLastModifiedTime(s.configFile()).toInstant());
-                assertEquals(new LoadedConfig.Loaded(file, LoadedConfig.Evidence.LAST_CONFIG_INFO),
-                        new HttpApiserverProbe(endpoint.get()).probe(seen), "HttpApiserverProbe on " + s.nodeName());
+                ApiserverIdentity identity = ApiserverIdentity.ofHostname(s.hostname());
+                assertEquals(new LoadedConfig.Loaded(file, identity),
+                        new HttpApiserverProbe(endpoint.get(), identity).probe(), "HttpApiserverProbe on " + s.nodeName());
                 probesChecked++;
             }
             String reported = toolHashes.get(s.nodeName());
@@ -542,7 +627,8 @@ abstract class RotationScenarios {
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         }
         List<String> all = new ArrayList<>(List.of("-d", on.dataDir().toString(), "--node-name", on.nodeName(),
-                "--endpoints", plane.etcdEndpoint(), "--token-file", token.toString()));
+                "--endpoints", plane.etcdEndpoint(), "--token-file", token.toString(), "--apiserver-hostname",
+                on.hostname()));
         all.addAll(plane.etcdOptions());
         return all;
     }

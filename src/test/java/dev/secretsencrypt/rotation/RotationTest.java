@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("unit")
 class RotationTest {
     static final Instant NOW = Instant.parse("2026-11-22T10:54:38.123Z");
     final Rotation rules = new Rotation(Clock.fixed(NOW, ZoneOffset.UTC), new SecureRandom());
@@ -252,16 +253,40 @@ class RotationTest {
     void reencryptStartsFromRotateOrARequestOrAnOrphanedRunAndOtherwiseOnlyWithForce() {
         KeyedProvider keys = new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD));
         for (Stage from : List.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE)) {
-            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, keys), false)).stage());
+            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, keys), false, Rotation.RetiredWriterFound.NO)).stage());
         }
-        assertEquals(Stage.REENCRYPT_REQUEST, changed(Rotation.requestReencrypt(state(Stage.ROTATE, keys), false)).stage());
-        String refused = refused(Rotation.startReencrypt(state(Stage.PREPARE, keys), false));
+        assertEquals(Stage.REENCRYPT_REQUEST, changed(Rotation.requestReencrypt(state(Stage.ROTATE, keys), false, Rotation.RetiredWriterFound.NO)).stage());
+        String refused = refused(Rotation.startReencrypt(state(Stage.PREPARE, keys), false, Rotation.RetiredWriterFound.NO));
         assertEquals("reencrypt needs stage rotate, the current stage is prepare: restart every kube-apiserver (or run "
                 + "sync on every server), then run rotate (or -f to skip this check)", refused);
-        assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(Stage.PREPARE, keys), true)).stage());
+        assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(Stage.PREPARE, keys), true, Rotation.RetiredWriterFound.NO)).stage());
         RotationState noSecrets = new RotationState(Stage.ROTATE, EncryptionConfig.of(List.of(CONFIGMAPS)),
                 Optional.empty());
-        assertTrue(refused(Rotation.startReencrypt(noSecrets, true)).startsWith("no rule of the encryption config covers"));
+        assertTrue(refused(Rotation.startReencrypt(noSecrets, true, Rotation.RetiredWriterFound.NO)).startsWith("no rule of the encryption config covers"));
+    }
+
+    @Test
+    void aRetiredWriterFoundOnAServerStartsARunFromStartOrReencryptFinishedWithoutForce() {
+        KeyedProvider one = new KeyedProvider(ProviderType.AESCBC, List.of(NEWER));
+        for (Stage from : List.of(Stage.START, Stage.REENCRYPT_FINISHED)) {
+            assertInstanceOf(Outcome.AlreadyDone.class, from == Stage.START ? new Outcome.AlreadyDone("")
+                    : Rotation.startReencrypt(state(from, one), false, Rotation.RetiredWriterFound.NO));
+            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, one), false,
+                    Rotation.RetiredWriterFound.YES)).stage(), from.text());
+        }
+        // mid-rotation the stage order still holds: prepare is not a stage to rewrite values from
+        assertTrue(refused(Rotation.startReencrypt(state(Stage.PREPARE, one), false, Rotation.RetiredWriterFound.YES))
+                .startsWith("reencrypt needs stage rotate"));
+    }
+
+    @Test
+    void oldKeysInUseAreEveryKeyButTheActiveAndPreparedOneWithAValueRetiredOnesIncluded() {
+        RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
+        KeyRef retired = new KeyRef(ProviderType.AESCBC, "aescbckey-retired");
+        assertEquals(java.util.Map.of(OLD_REF, 3L, retired, 1L), Rotation.oldKeysInUse(rotated, new KeyUsage(
+                java.util.Map.of(NEWER_REF, 10L, OLD_REF, 3L, retired, 1L), 0, true)));
+        assertTrue(Rotation.oldKeysInUse(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 10L, OLD_REF, 0L), 0, true))
+                .isEmpty());
     }
 
     @Test
@@ -317,7 +342,7 @@ class RotationTest {
             Optional<RotationState> s = Optional.of(e.getValue());
             List<Outcome> outcomes = List.of(rules.enable(s, ProviderType.AESCBC, Set.of()), rules.disable(s),
                     rules.prepare(s, Optional.empty(), false, Set.of()), rules.rotate(s, false),
-                    Rotation.startReencrypt(e.getValue(), false));
+                    Rotation.startReencrypt(e.getValue(), false, Rotation.RetiredWriterFound.NO));
             StringBuilder got = new StringBuilder();
             for (int i = 0; i < outcomes.size(); i++) {
                 Outcome o = outcomes.get(i);

@@ -3,7 +3,10 @@ package dev.secretsencrypt.testing;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.certs.TestPki;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.InvalidConfig;
 import java.io.IOException;
@@ -45,7 +48,9 @@ import javax.net.ssl.SSLContext;
  *
  * It polls the file every 200 ms; a change (by content, as kube-apiserver compares its sha256) is loaded {@code lag}
  * after it was first seen, if it is a valid EncryptionConfiguration, else counted as a failed reload, the previous
- * config kept. {@link Mode#RESTART_ONLY} loads only at {@link #restart()}.
+ * config kept. {@link Mode#RESTART_ONLY} loads only at {@link #restart()}. It runs under a host name of its own, which
+ * names it as kube-apiserver's does ({@link ApiserverIdentity}: the {@code apiserver_id_hash} of its metrics and,
+ * with {@link #renewIdentityLease}, the identity lease it renews in etcd every second).
  */
 public final class SimulatedApiserver implements AutoCloseable {
 
@@ -62,11 +67,13 @@ public final class SimulatedApiserver implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(200);
     /** A real one polls once a minute; 2 s keeps tests quick while staying past the probe's 1 s clock margin. */
     public static final Duration DEFAULT_LAG = Duration.ofSeconds(2);
-    // sha256 of this simulated apiserver's identity, as kube-apiserver labels its metrics; fixed, as the host's is
-    private static final String ID_HASH = "sha256:73095bbbe8f317654631b5a70d7c53951e472e19c3daa5b71a50958a5e82991b";
+    /** The host name a simulated apiserver runs under unless told otherwise. */
+    public static final String DEFAULT_HOST = "simulated";
 
     private final Path configFile;
     private final Mode mode;
+    private final String hostname;
+    private final String idHash;
     private final HttpsServer server;
     private final Path caFile;
     private final ScheduledExecutorService poller;
@@ -85,10 +92,14 @@ public final class SimulatedApiserver implements AutoCloseable {
     private Optional<Instant> lastSuccess = Optional.empty();
     private Optional<Instant> lastFailure = Optional.empty();
     private long requests;
+    private Optional<KV> leaseStore = Optional.empty();
+    private String leaseKey;
 
-    private SimulatedApiserver(Path configFile, Mode mode, HttpsServer server, Path caFile) {
+    private SimulatedApiserver(Path configFile, Mode mode, String hostname, HttpsServer server, Path caFile) {
         this.configFile = configFile;
         this.mode = mode;
+        this.hostname = hostname;
+        this.idHash = ApiserverIdentity.ofHostname(hostname).idHash();
         this.server = server;
         this.caFile = caFile;
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -99,29 +110,48 @@ public final class SimulatedApiserver implements AutoCloseable {
     }
 
     /**
-     * For scripts/quickstart.sh: {@code SimulatedApiserver MODE LAG_SECONDS:CONFIG_FILE...} starts one apiserver per
-     * file, prints {@code CONFIG_FILE URL CA_FILE} for each, and serves until killed.
+     * For scripts/agents-demo.sh: {@code SimulatedApiserver MODE ETCD_URL LAG_SECONDS:HOST:CONFIG_FILE...} starts one
+     * apiserver per file under that host name, renewing its identity lease in that etcd under /registry, prints
+     * {@code CONFIG_FILE URL CA_FILE} for each, and serves until killed.
      */
     public static void main(String[] args) throws InterruptedException {
         Mode mode = Mode.valueOf(args[0]);
-        for (int i = 1; i < args.length; i++) {
-            int colon = args[i].indexOf(':');
-            SimulatedApiserver api = start(Path.of(args[i].substring(colon + 1)), mode);
-            api.setLag(Duration.ofSeconds(Long.parseLong(args[i].substring(0, colon))));
-            System.out.println(args[i].substring(colon + 1) + " " + api.url() + " " + api.caFile());
+        io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints(args[1]).build();
+        for (int i = 2; i < args.length; i++) {
+            String[] parts = args[i].split(":", 3);
+            SimulatedApiserver api = start(Path.of(parts[2]), mode, parts[1]);
+            api.setLag(Duration.ofSeconds(Long.parseLong(parts[0])));
+            api.renewIdentityLease(etcd.getKVClient(), "/registry");
+            System.out.println(parts[2] + " " + api.url() + " " + api.caFile());
         }
         System.out.flush();
         Thread.currentThread().join();
     }
 
-    /** Starts serving now, having "loaded" the file as it is (none if it does not exist yet). */
+    private static TestPki.Issued sharedCa;
+
+    private static synchronized TestPki.Issued sharedCa() {
+        if (sharedCa == null) {
+            Instant now = Instant.now();
+            sharedCa = TestPki.ca("CN=simulated-apiserver-ca", now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
+        }
+        return sharedCa;
+    }
+
+    /** Starts serving now under {@link #DEFAULT_HOST}, having "loaded" the file as it is (none if it does not exist). */
     public static SimulatedApiserver start(Path configFile, Mode mode) {
+        return start(configFile, mode, DEFAULT_HOST);
+    }
+
+    /** Starts serving now as the kube-apiserver of host {@code hostname}, having "loaded" the file as it is. */
+    public static SimulatedApiserver start(Path configFile, Mode mode, String hostname) {
         try {
             Path pki = Files.createTempDirectory("simulated-apiserver-", PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
             Instant now = Instant.now();
-            TestPki.Issued ca = TestPki.ca("CN=simulated-apiserver-ca", now.minus(Duration.ofHours(1)),
-                    now.plus(Duration.ofDays(2)));
+            // one CA for every simulated apiserver of this JVM, as a cluster's apiservers share theirs: a client (or a
+            // load balancer's client) trusts them all with one --apiserver-cacert
+            TestPki.Issued ca = sharedCa();
             TestPki.Issued serving = TestPki.leaf(ca, "CN=kube-apiserver", now.minus(Duration.ofHours(1)),
                     now.plus(Duration.ofDays(2)), "127.0.0.1", "localhost");
             Path caFile = pki.resolve("ca.crt");
@@ -138,7 +168,7 @@ public final class SimulatedApiserver implements AutoCloseable {
 
             HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
             server.setHttpsConfigurator(new HttpsConfigurator(tls));
-            SimulatedApiserver api = new SimulatedApiserver(configFile, mode, server, caFile);
+            SimulatedApiserver api = new SimulatedApiserver(configFile, mode, hostname, server, caFile);
             server.createContext("/", api::handle);
             server.setExecutor(Executors.newFixedThreadPool(2, r -> {
                 Thread t = new Thread(r, "simulated-apiserver-http");
@@ -168,6 +198,49 @@ public final class SimulatedApiserver implements AutoCloseable {
 
     public Mode mode() {
         return mode;
+    }
+
+    /** Its identity, as the real one derives it from the host name it runs under. */
+    public ApiserverIdentity identity() {
+        return ApiserverIdentity.ofHostname(hostname);
+    }
+
+    /**
+     * From now on it keeps its identity lease under {@code <etcdPrefix>/leases/kube-system/} renewed (every second;
+     * the real one every 10 s), as kube-apiserver stores it; {@link #close()} deletes it, as a clean stop does, and
+     * {@link #kill()} leaves it to go stale.
+     */
+    public SimulatedApiserver renewIdentityLease(KV kv, String etcdPrefix) {
+        synchronized (this) {
+            leaseStore = Optional.of(kv);
+            leaseKey = etcdPrefix + "/leases/kube-system/" + identity().leaseName();
+        }
+        poller.scheduleWithFixedDelay(this::renewLease, 0, 1, TimeUnit.SECONDS);
+        return this;
+    }
+
+    private void renewLease() {
+        Optional<KV> kv;
+        synchronized (this) {
+            kv = leaseStore;
+        }
+        kv.ifPresent(k -> {
+            try {
+                k.put(ByteSequence.from(leaseKey, StandardCharsets.UTF_8),
+                        ByteSequence.from(StoredLease.of(identity().leaseName(), hostname, Instant.now())))
+                        .get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the next renewal tries again, as kube-apiserver's lease controller does
+            }
+        });
+    }
+
+    /** As a SIGKILL: it stops answering and renewing at once; its identity lease stays until it goes stale. */
+    public void kill() {
+        synchronized (this) {
+            leaseStore = Optional.empty();
+        }
+        close();
     }
 
     /**
@@ -210,6 +283,19 @@ public final class SimulatedApiserver implements AutoCloseable {
     @Override
     public void close() {
         poller.shutdownNow();
+        Optional<KV> kv;
+        synchronized (this) {
+            kv = leaseStore;
+            leaseStore = Optional.empty();
+        }
+        // a clean stop deletes the identity lease, as kube-apiserver's lease controller does when it stops
+        kv.ifPresent(k -> {
+            try {
+                k.delete(ByteSequence.from(leaseKey, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // it goes stale instead
+            }
+        });
         server.stop(0);
         ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
         try {
@@ -328,18 +414,18 @@ public final class SimulatedApiserver implements AutoCloseable {
                         + "failed automatic reload of encryption configuration split by apiserver identity.\n");
                 m.append(type).append("automatic_reload_last_timestamp_seconds gauge\n");
                 lastFailure.ifPresent(t -> m.append(metric).append("automatic_reload_last_timestamp_seconds{apiserver_id_hash=\"")
-                        .append(ID_HASH).append("\",status=\"failure\"} ").append(goFloat(seconds(t))).append('\n'));
+                        .append(idHash).append("\",status=\"failure\"} ").append(goFloat(seconds(t))).append('\n'));
                 lastSuccess.ifPresent(t -> m.append(metric).append("automatic_reload_last_timestamp_seconds{apiserver_id_hash=\"")
-                        .append(ID_HASH).append("\",status=\"success\"} ").append(goFloat(seconds(t))).append('\n'));
+                        .append(idHash).append("\",status=\"success\"} ").append(goFloat(seconds(t))).append('\n'));
                 m.append(help).append("automatic_reloads_total [ALPHA] Total number of reload successes and failures of "
                         + "encryption configuration split by apiserver identity.\n");
                 m.append(type).append("automatic_reloads_total counter\n");
                 if (failures > 0) {
-                    m.append(metric).append("automatic_reloads_total{apiserver_id_hash=\"").append(ID_HASH)
+                    m.append(metric).append("automatic_reloads_total{apiserver_id_hash=\"").append(idHash)
                             .append("\",status=\"failure\"} ").append(failures).append('\n');
                 }
                 if (successes > 0) {
-                    m.append(metric).append("automatic_reloads_total{apiserver_id_hash=\"").append(ID_HASH)
+                    m.append(metric).append("automatic_reloads_total{apiserver_id_hash=\"").append(idHash)
                             .append("\",status=\"success\"} ").append(successes).append('\n');
                 }
             }
@@ -347,7 +433,7 @@ public final class SimulatedApiserver implements AutoCloseable {
                 m.append(help).append("last_config_info [ALPHA] Information about the last applied encryption "
                         + "configuration with hash as label, split by apiserver identity.\n");
                 m.append(type).append("last_config_info gauge\n");
-                m.append(metric).append("last_config_info{apiserver_id_hash=\"").append(ID_HASH).append("\",hash=\"sha256:")
+                m.append(metric).append("last_config_info{apiserver_id_hash=\"").append(idHash).append("\",hash=\"sha256:")
                         .append(loadedHash.get()).append("\"} 1\n");
             }
         }

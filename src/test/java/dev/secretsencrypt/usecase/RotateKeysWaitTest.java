@@ -68,7 +68,8 @@ class RotateKeysWaitTest {
         EtcdSettings etcd = new EtcdSettings(EtcdCluster.shared().endpoints(), Optional.empty(), Optional.empty(),
                 Optional.empty(), new EtcdSettings.TokenSource(Optional.empty(), false, Optional.of(token),
                 tmp.resolve(node).resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(5));
-        return Session.open(new NodeSettings(tmp.resolve(node), node, Optional.of(etcd), etcdPrefix), clock,
+        return Session.open(new NodeSettings(tmp.resolve(node), node, Optional.of(etcd), etcdPrefix,
+                dev.secretsencrypt.apiserver.ApiserverIdentity.ofHostname(node)), clock,
                 new SecureRandom(), w -> { });
     }
 
