@@ -123,7 +123,7 @@ check_servers() {
 # Restarts, one at a time, each server that has not loaded the current config, and waits for its report.
 restart_servers() {
   check_servers
-  local name cmd code waited
+  local name cmd code started
   for name in "${servers[@]}"; do
     if [ "$(must_reload "$name")" = no ]; then
       echo "  $name already loaded it: $(report_of "$name")"
@@ -138,15 +138,15 @@ restart_servers() {
     elif [ "$code" != 0 ]; then
       stop "the restart command for $name failed (exit $code): $cmd. Fix it (or restart $name by hand)"
     fi
-    waited=0
+    # wall-clock time since the restart: each read is a command of its own, which takes time too
+    started=$SECONDS
     while :; do
       read_servers
       [ "$(must_reload "$name")" = no ] && break
-      if [ "$(awk -v a="$waited" -v b="$timeout_s" 'BEGIN { print (a >= b) }')" = 1 ]; then
+      if [ $((SECONDS - started)) -ge "$timeout_s" ]; then
         stop "$name did not report the new config within $timeout of its restart (its report: $(report_of "$name")): check that its apiserver started and that its sync ran (journalctl -u <its unit>)"
       fi
       sleep "$poll"
-      waited=$(awk -v a="$waited" -v b="$poll" 'BEGIN { print a + b }')
     done
     echo "  $name loaded it: $(report_of "$name")"
   done

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command (README and CI call it): installs what the tests run for real
 # (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven) when missing, builds or reuses the e2e
-# binaries (scripts/e2e-binaries.sh), then runs `mvn -B verify` on etcd 3.4 and the etcd-backed tests on etcd 3.5 and 3.6.
-# Extra arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
+# binaries (scripts/e2e-binaries.sh), then runs every test (JUnit tags unit, etcd, cluster, e2e) on etcd 3.6 and the
+# tests about the datastore (tag etcd) again on etcd 3.4 (Debian's) and 3.5, and prints the tests run per tag.
+#   scripts/test.sh --quick    unit and etcd tests only, on one etcd: minutes, no Go build
+# Other arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
+
+quick=0
+if [ "${1:-}" = "--quick" ]; then
+    quick=1
+    shift
+fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -54,6 +62,41 @@ if ! command -v mvn >/dev/null 2>&1; then
     apt_install maven
 fi
 
+# How many tests ran, per JUnit tag of their class (from surefire's reports of the run just made).
+summary() {
+    /usr/bin/python3 - "$1" <<'PY'
+import glob, re, sys, xml.etree.ElementTree as ET
+tags, runs = {}, {}
+for src in glob.glob("src/test/java/**/*.java", recursive=True):
+    text = open(src, encoding="utf-8").read()
+    m = re.search(r'@Tag\("([a-z0-9]+)"\)\s*\n(?:@[^\n]*\n)*(?:public |abstract |final )*class (\w+)', text)
+    if m:
+        tags[m.group(2)] = m.group(1)
+    m = re.search(r'class (\w+) extends (\w+)', text)
+    if m:
+        tags.setdefault(m.group(1), "@" + m.group(2))
+for report in glob.glob("target/surefire-reports/TEST-*.xml"):
+    suite = ET.parse(report).getroot()
+    cls = suite.get("name").rsplit(".", 1)[-1]
+    tag = tags.get(cls, "untagged")
+    if tag.startswith("@"):
+        tag = tags.get(tag[1:], "untagged")
+    n = runs.setdefault(tag, [0, 0, 0])
+    n[0] += int(suite.get("tests")); n[1] += int(suite.get("skipped")); n[2] += int(suite.get("failures")) + int(suite.get("errors"))
+print("== " + sys.argv[1] + ": " + ", ".join("%s %d (%d skipped, %d failed)" % (t, *runs[t]) for t in sorted(runs)))
+PY
+}
+
+# where EtcdCluster finds its etcd: the first of -Detcd.bin, $ETCD_BIN, Debian's /usr/bin/etcd, PATH
+debian_etcd="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
+
+if [ "$quick" -eq 1 ]; then
+    start=$SECONDS
+    mvn -B verify -Dgroups='unit | etcd' "$@"
+    summary "quick run on $("$debian_etcd" --version | head -1), $((SECONDS - start)) s"
+    exit 0
+fi
+
 # e2e: kube-apiserver and etcd 3.5/3.6, built with Go from the Go module proxy into a cache (README, "End-to-end").
 bins="$(scripts/e2e-binaries.sh)"   # a failed build stops here (set -e)
 etcd35="" etcd36=""
@@ -69,10 +112,12 @@ export E2E_ETCD_BIN="${E2E_ETCD_BIN:-$etcd36}"
 if [ "$#" -gt 0 ]; then
     exec mvn -B verify "$@"
 fi
-# The whole suite (e2e included) on Debian's etcd 3.4, then the etcd-backed tests again on 3.5 and 3.6.
-mvn -B verify
-for etcd in "$etcd35" "$etcd36"; do
-    echo "== etcd-backed tests (store, reencrypt, cli) on $("$etcd" --version | head -1)"
-    mvn -B surefire:test -Detcd.bin="$etcd" \
-        -Dtest='dev.secretsencrypt.store.*Test,dev.secretsencrypt.reencrypt.*Test,dev.secretsencrypt.cli.*Test'
+# Every test once on etcd 3.6 (the e2e scenarios run kube-apiserver on it too), then the datastore's tests on 3.4 and 3.5.
+start=$SECONDS
+mvn -B verify -Detcd.bin="$etcd36"
+summary "every test on $("$etcd36" --version | head -1), $((SECONDS - start)) s"
+for etcd in "$debian_etcd" "$etcd35"; do
+    start=$SECONDS
+    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd
+    summary "the etcd-tagged tests on $("$etcd" --version | head -1), $((SECONDS - start)) s"
 done

@@ -21,5 +21,19 @@ public record AgentSettings(Optional<ApiserverConfigProbe> probe, Optional<Durat
             return new Timing(Duration.ofSeconds(20), Duration.ofSeconds(2), Duration.ofSeconds(15),
                     Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofMinutes(10));
         }
+
+        /**
+         * The clocks with the report lease, probe interval and leader recheck given (tests shorten them); the others
+         * follow from those: once loaded it probes five times less often, a failed step waits six rechecks.
+         */
+        public static Timing of(Duration reportLease, Duration probeEvery, Duration leaderRecheck) {
+            Timing d = defaults();
+            if (reportLease.toSeconds() < 2 || probeEvery.isZero() || probeEvery.isNegative() || leaderRecheck.isZero()
+                    || leaderRecheck.isNegative()) {
+                throw new IllegalArgumentException("the agent's clocks must be above zero, the lease at least 2 s");
+            }
+            return new Timing(reportLease, probeEvery, probeEvery.equals(d.probeWhileLoading()) ? d.probeWhenLoaded()
+                    : probeEvery.multipliedBy(5), leaderRecheck, leaderRecheck.multipliedBy(6), d.certificatesEvery());
+        }
     }
 }

@@ -33,6 +33,27 @@ public record ApiserverEndpoint(URI url, Optional<Path> caCert, Optional<Path> t
         }
     }
 
+    /**
+     * Refused unless the URL names this machine: the agent vouches for this server's own kube-apiserver, which another
+     * host's address never is. (A load balancer on this machine passes here; the identity check catches it.)
+     */
+    public void requireThisMachine() {
+        String host = url.getHost().replace("[", "").replace("]", "");
+        try {
+            for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
+                if (a.isLoopbackAddress() || a.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(a) != null) {
+                    return;
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new CommandRefused("--apiserver-url names " + host + ", which does not resolve here (" + e.getMessage()
+                    + "): give this server's own kube-apiserver, e.g. https://127.0.0.1:6443");
+        }
+        throw new CommandRefused("--apiserver-url names " + host + ", which is not an address of this machine: the "
+                + "agent reports what this server's own kube-apiserver loaded, so give its local address (e.g. "
+                + "https://127.0.0.1:6443), never a load balancer's or another server's");
+    }
+
     /** The endpoint's {@code /metrics}, under any path prefix the URL has (a proxy in front of the apiserver). */
     public URI metricsUrl() {
         String path = url.getRawPath() == null ? "" : url.getRawPath();

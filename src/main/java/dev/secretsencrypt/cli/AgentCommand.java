@@ -3,9 +3,7 @@ package dev.secretsencrypt.cli;
 import dev.secretsencrypt.agent.Agent;
 import dev.secretsencrypt.agent.AgentLog;
 import dev.secretsencrypt.agent.AgentSettings;
-import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
-import dev.secretsencrypt.failure.CommandRefused;
-import dev.secretsencrypt.store.LocalState;
+import dev.secretsencrypt.apiserver.ApiserverEndpoint;
 import dev.secretsencrypt.usecase.Session;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -13,9 +11,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Run on every server: keep this server's file and report current, and rotate when asked.", "",
@@ -32,9 +32,10 @@ final class AgentCommand extends StateCommand {
     ApiserverOptions apiserver;
 
     @Option(names = "--metrics-address", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9623",
+            converter = MetricsAddress.class,
             description = "Where to serve /metrics and /healthz (default: ${DEFAULT-VALUE}); 'off' serves nothing. "
                     + "Keep it on loopback: it needs no credentials.")
-    String metricsAddress;
+    Optional<InetSocketAddress> metricsAddress;
 
     @Option(names = "--rotate-every", converter = WarnPeriod.class, paramLabel = "DURATION",
             description = "Rotate the keys on this schedule (e.g. 7d), from stage start or reencrypt_finished, only "
@@ -68,63 +69,34 @@ final class AgentCommand extends StateCommand {
 
     @Override
     Reply run(Session session) throws Exception {
-        if (waitTimeout.isZero() || rotateEvery != null && rotateEvery.isZero() || reportLeaseSeconds < 2
-                || probeMillis < 1 || leaderRecheckMillis < 1) {
+        if (waitTimeout.isZero() || rotateEvery != null && rotateEvery.isZero()) {
             throw new ParameterException(spec.commandLine(), "--wait-timeout and --rotate-every must be above zero");
         }
-        apiserver.endpoint().ifPresent(e -> requireThisMachine(e.url()));
-        Optional<ApiserverConfigProbe> probe = apiserver.probe(options.settings().apiserver());
-        AgentSettings.Timing defaults = AgentSettings.Timing.defaults();
-        Duration probeEvery = Duration.ofMillis(probeMillis);
-        AgentSettings.Timing timing = new AgentSettings.Timing(Duration.ofSeconds(reportLeaseSeconds), probeEvery,
-                probeEvery.equals(defaults.probeWhileLoading()) ? defaults.probeWhenLoaded() : probeEvery.multipliedBy(5),
-                Duration.ofMillis(leaderRecheckMillis), Duration.ofMillis(leaderRecheckMillis).multipliedBy(6),
-                defaults.certificatesEvery());
-        AgentSettings settings = new AgentSettings(probe, Optional.ofNullable(rotateEvery), waitTimeout,
-                address(), timing);
-        Agent agent = new Agent(session, options.settings().nodeName(),
-                options.settings().dataDir().resolve(LocalState.CONFIG_FILE), settings, log, clock);
+        apiserver.endpoint().ifPresent(ApiserverEndpoint::requireThisMachine);
+        AgentSettings settings = new AgentSettings(apiserver.probe(session.settings().apiserver()),
+                Optional.ofNullable(rotateEvery), waitTimeout, metricsAddress, AgentSettings.Timing.of(
+                Duration.ofSeconds(reportLeaseSeconds), Duration.ofMillis(probeMillis), Duration.ofMillis(leaderRecheckMillis)));
+        Agent agent = new Agent(session, settings, log);
         Thread stop = new Thread(agent::close, "agent-stop");
         Runtime.getRuntime().addShutdownHook(stop);
         agent.run();
         return Reply.ok("");
     }
 
-    /**
-     * The agent vouches for this server's own kube-apiserver: through a load balancer (or another host) a probe would
-     * report whichever apiserver answered, and judge its counters against another process.
-     */
-    private static void requireThisMachine(java.net.URI url) {
-        String host = url.getHost().replace("[", "").replace("]", "");
-        try {
-            for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
-                if (a.isLoopbackAddress() || a.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(a) != null) {
-                    return;
-                }
+    /** {@code HOST:PORT}, or {@code off} for none. */
+    static final class MetricsAddress implements ITypeConverter<Optional<InetSocketAddress>> {
+        @Override
+        public Optional<InetSocketAddress> convert(String value) {
+            if (value.equals("off")) {
+                return Optional.empty();
             }
-        } catch (java.io.IOException e) {
-            throw new CommandRefused("--apiserver-url names " + host + ", which does not resolve here (" + e.getMessage()
-                    + "): give this server's own kube-apiserver, e.g. https://127.0.0.1:6443");
-        }
-        throw new CommandRefused("--apiserver-url names " + host + ", which is not an address of this machine: the "
-                + "agent reports what this server's own kube-apiserver loaded, so give its local address (e.g. "
-                + "https://127.0.0.1:6443), never a load balancer's or another server's");
-    }
-
-    private Optional<InetSocketAddress> address() {
-        if (metricsAddress.equals("off")) {
-            return Optional.empty();
-        }
-        int colon = metricsAddress.lastIndexOf(':');
-        try {
-            if (colon < 1) {
-                throw new NumberFormatException();
+            int colon = value.lastIndexOf(':');
+            String port = colon < 1 ? "" : value.substring(colon + 1);
+            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+                throw new TypeConversionException("'" + value + "' is not HOST:PORT: give e.g. 127.0.0.1:9623, or off");
             }
-            String host = metricsAddress.substring(0, colon).replace("[", "").replace("]", "");
-            return Optional.of(new InetSocketAddress(host, Integer.parseInt(metricsAddress.substring(colon + 1))));
-        } catch (NumberFormatException e) {
-            throw new ParameterException(spec.commandLine(), "--metrics-address takes HOST:PORT, e.g. 127.0.0.1:9623, "
-                    + "or off");
+            return Optional.of(new InetSocketAddress(value.substring(0, colon).replace("[", "").replace("]", ""),
+                    Integer.parseInt(port)));
         }
     }
 }

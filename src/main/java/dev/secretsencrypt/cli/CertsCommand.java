@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.secretsencrypt.certs.CertificateRecord;
 import dev.secretsencrypt.certs.ExpirationMetrics;
 import dev.secretsencrypt.certs.Finding;
-import dev.secretsencrypt.certs.Inspection;
 import dev.secretsencrypt.certs.Location;
 import dev.secretsencrypt.certs.NextStep;
 import dev.secretsencrypt.certs.PkiFiles;
+import dev.secretsencrypt.usecase.CertificateCheck;
 import dev.secretsencrypt.usecase.ClusterCertificates;
 import dev.secretsencrypt.usecase.NodeSettings;
 import dev.secretsencrypt.usecase.Session;
@@ -17,13 +17,13 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,33 +73,26 @@ final class CertsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Instant now = clock.instant();
         List<PkiFiles.Root> roots = new ArrayList<>(PkiFiles.knownDirectories(hostRoot));
-        if (options.cert().isPresent()) {
-            roots.add(PkiFiles.Root.certificateWithKey(options.cert().get(), options.key()));
-        }
+        options.cert().ifPresent(cert -> roots.add(PkiFiles.Root.certificateWithKey(cert, options.key())));
         paths.forEach(p -> roots.add(PkiFiles.Root.given(p)));
-        PkiFiles.Found files;
+        CertificateCheck.Report report;
+        NodeSettings settings = options.settings();
         try {
-            files = PkiFiles.scan(roots);
+            if (settings.etcd().isPresent()) { // without the datastore certs reads files only: no data dir to open
+                try (Session session = Session.open(settings, clock, new SecureRandom(),
+                        spec.commandLine().getErr()::println)) {
+                    report = CertificateCheck.run(roots, warn, clock.instant(), session.clusterCertificates());
+                }
+            } else {
+                report = CertificateCheck.run(roots, warn, clock.instant(), Optional.empty());
+            }
         } catch (PkiFiles.MissingPath missing) {
             throw new CommandLine.ParameterException(spec.commandLine(), missing.getMessage());
         }
-        List<CertificateRecord> records = new ArrayList<>(
-                new Inspection(now, warn, files.authorities()).inspect(files.sources()));
-        List<String> warnings = new ArrayList<>(files.warnings());
-        ClusterCertificates.Read cluster = null;
-        NodeSettings settings = options.settings();
-        if (settings.etcd().isPresent()) { // without the datastore certs reads files only: no data dir to open
-            try (Session session = Session.open(settings, clock, new SecureRandom(), spec.commandLine().getErr()::println)) {
-                cluster = session.clusterCertificates().map(ClusterCertificates::read).orElse(null);
-            }
-        }
-        if (cluster != null) {
-            // a Secret's chain is judged by its own ca.crt only: a file CA on this server says nothing about it
-            records.addAll(new Inspection(now, warn, List.of()).inspect(cluster.sources()));
-            cluster.skipped().forEach(n -> warnings.add("skipped " + n));
-        }
+        List<CertificateRecord> records = report.records();
+        List<String> warnings = report.warnings();
+        ClusterCertificates.Read cluster = report.cluster().orElse(null);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         warnings.forEach(w -> err.println("Warning: " + w));

@@ -10,6 +10,6 @@ import picocli.CommandLine.Command;
 final class DisableCommand extends StateCommand {
     @Override
     Reply run(Session session) {
-        return Reply.ok(session.node().disable());
+        return Reply.ok(session.steps().disable());
     }
 }

@@ -17,6 +17,6 @@ final class EnableCommand extends StateCommand {
 
     @Override
     Reply run(Session session) {
-        return Reply.ok(session.node().enable(provider));
+        return Reply.ok(session.steps().enable(provider));
     }
 }

@@ -30,16 +30,19 @@ final class NodesCommand extends StateCommand {
         }
         Columns table = new Columns().row("Name", "Report", "Source", "Age", "Loaded").row("----", "------", "------",
                 "---", "------");
-        servers.forEach(s -> table.row(s.name(), s.report(), s.source().map(ServerRegistry.Source::text).orElse("-"),
+        servers.forEach(s -> table.row(s.name(), s.report().value(), s.source().map(ServerRegistry.Source::text).orElse("-"),
                 s.age().map(NodesCommand::age).orElse("-"), s.stale() ? "stale: agent gone" : s.mustReload()
                         ? "needs restart" : "yes"));
-        return Reply.ok(table.render().stripTrailing());
+        StringBuilder out = new StringBuilder(table.render().stripTrailing());
+        session.servers().cautions().forEach(c -> out.append("\n\nAlso: ").append(c));
+        return Reply.ok(out.toString());
     }
 
     private static Map<String, Object> json(Servers.Server s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", s.name());
-        m.put("report", s.report());
+        m.put("report", s.report().value());
+        s.apiserver().ifPresent(a -> m.put("apiserver", a));
         m.put("source", s.source().map(ServerRegistry.Source::text).orElse(null));
         m.put("stale", s.stale());
         m.put("ageseconds", s.age().map(Duration::toSeconds).orElse(null));

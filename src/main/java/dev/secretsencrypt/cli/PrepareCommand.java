@@ -20,6 +20,6 @@ final class PrepareCommand extends StateCommand {
 
     @Override
     Reply run(Session session) {
-        return Reply.ok(session.node().prepare(Optional.ofNullable(provider), force));
+        return Reply.ok(session.steps().prepare(Optional.ofNullable(provider), force));
     }
 }

@@ -14,6 +14,6 @@ final class RotateCommand extends StateCommand {
 
     @Override
     Reply run(Session session) {
-        return Reply.ok(session.node().rotate(force));
+        return Reply.ok(session.steps().rotate(force));
     }
 }

@@ -27,7 +27,7 @@ final class StatusCommand extends StateCommand {
 
     @Override
     Reply run(Session session) {
-        StatusView view = session.node().status();
+        StatusView view = session.status();
         return Reply.ok(output == Format.json ? json(view) : text(view));
     }
 

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.usecase.Reporting;
 import dev.secretsencrypt.usecase.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,6 +16,23 @@ final class SyncCommand extends StateCommand {
 
     @Override
     Reply run(Session session) {
-        return Reply.ok(session.node().sync(force));
+        return Reply.ok(text(session.reporting().sync(force)));
+    }
+
+    /** The file, then the report, then what the operator must know on lines of their own. */
+    static String text(Reporting.SyncResult r) {
+        String file = (r.written() ? "wrote " : "already up to date: ") + r.file();
+        String said;
+        if (r.reported() instanceof Reporting.Reported.Stored stored) {
+            said = file + "; reported " + r.node() + " " + stored.report().value();
+        } else if (r.reported() instanceof Reporting.Reported.NotStored failed) {
+            said = file + "\nwarning: could not report " + r.node() + " " + failed.report().value() + ": " + failed.why()
+                    + "\nkube-apiserver may start with this file; rotate and reencrypt stay refused until this server "
+                    + "reports: run sync again once etcd takes writes";
+        } else {
+            said = file + "; left the report of " + r.node() + " to its agent, which reads what kube-apiserver loaded "
+                    + "(stop the agent to report with sync instead)";
+        }
+        return said + r.retiredWriter().map(w -> "\nwarning: " + w).orElse("");
     }
 }

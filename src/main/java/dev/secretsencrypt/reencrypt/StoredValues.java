@@ -25,8 +25,8 @@ public final class StoredValues {
         return new Pass(kv, targets, settings);
     }
 
-    /** One stored value as etcd holds it. */
-    public record StoredValue(byte[] etcdKey, byte[] value) {
+    /** One stored value as etcd holds it, with the revision it was last written at. */
+    public record StoredValue(byte[] etcdKey, byte[] value, long modRevision) {
     }
 
     /**
@@ -42,7 +42,7 @@ public final class StoredValues {
                 PageReader.Page page = reader.next();
                 last = page.last();
                 for (KeyValue v : page.values()) {
-                    each.accept(new StoredValue(v.getKey().getBytes(), v.getValue().getBytes()));
+                    each.accept(new StoredValue(v.getKey().getBytes(), v.getValue().getBytes(), v.getModRevision()));
                 }
                 count += page.values().size();
             }

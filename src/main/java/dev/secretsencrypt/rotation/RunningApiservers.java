@@ -17,17 +17,31 @@ import java.util.stream.Collectors;
  * server's report, or it is unaccounted for: a server forgotten with {@code nodes forget} that came back, or one never
  * set up with this tool, may still write with a key the others are about to drop. No flag skips this.
  *
- * <p>Lease times are the apiservers' clocks, not this machine's: "lately" is within {@link #RUNNING_WITHIN} of the
- * earlier of now and the newest renewal of all, so this machine's clock running ahead (a step of hours) cannot make
- * every lease look old, and running behind only counts more apiservers as running (a refusal, never a false pass).
+ * <p>Whether an apiserver runs is best seen by watching its lease rewritten in the datastore ({@link Watched}): no
+ * clock takes part, so neither this machine's clock nor that apiserver's (seconds or hours off) can make a running one
+ * look stopped or the reverse. Where a lease was not watched (status, which must not wait), its renew time decides:
+ * within {@link #RUNNING_WITHIN} of the earlier of now and the newest renewal of all, so this machine's clock running
+ * ahead cannot make every lease look old, and running behind only counts more apiservers as running.
  */
 public final class RunningApiservers {
     /** Six missed renewals: an apiserver that renewed within this is taken to run. */
     public static final Duration RUNNING_WITHIN = Duration.ofMinutes(1);
 
-    /** An identity lease as stored: whose it is, its host, when it was last renewed (absent: counted as running). */
-    public record Apiserver(String leaseName, String host, Optional<Instant> renewedAt) {
+    /** An identity lease as stored: whose it is, its host, when it was last renewed, and what watching it showed. */
+    public record Apiserver(String leaseName, String host, Optional<Instant> renewedAt, Watched watched) {
+        public Apiserver(String leaseName, String host, Optional<Instant> renewedAt) {
+            this(leaseName, host, renewedAt, Watched.NOT_YET);
+        }
     }
+
+    /**
+     * What watching a lease in the datastore showed, whatever the clocks say: rewritten (its apiserver runs), or left as
+     * it was for longer than the renew period and then some ({@link #WATCHED_FOR}; its apiserver stopped).
+     */
+    public enum Watched { RENEWING, STILL, NOT_YET }
+
+    /** kube-apiserver renews every 10 s (with jitter): a lease left as it was for this long is no running one's. */
+    public static final Duration WATCHED_FOR = Duration.ofSeconds(15);
 
     /** A registered server, and the identity lease of the kube-apiserver its report speaks for (absent: an old report). */
     public record Claim(String server, Optional<String> leaseName) {
@@ -82,11 +96,14 @@ public final class RunningApiservers {
     private RunningApiservers() {
     }
 
-    /** The leases renewed within {@link #RUNNING_WITHIN} of the reference time (see the class comment). */
+    /** The leases seen renewing, and those not watched but renewed lately by their time (see the class comment). */
     public static List<Apiserver> running(List<Apiserver> leases, Instant now) {
         Instant reference = reference(leases, now);
-        return leases.stream().filter(a -> a.renewedAt().map(t -> t.isAfter(reference.minus(RUNNING_WITHIN)))
-                .orElse(true)).toList();
+        return leases.stream().filter(a -> switch (a.watched()) {
+            case RENEWING -> true;
+            case STILL -> false;
+            case NOT_YET -> a.renewedAt().map(t -> t.isAfter(reference.minus(RUNNING_WITHIN))).orElse(true);
+        }).toList();
     }
 
     /** Checks every running apiserver against the registered servers' claims. */

@@ -1,8 +1,6 @@
 package dev.secretsencrypt.store;
 
 import dev.secretsencrypt.failure.ChangedConcurrently;
-import dev.secretsencrypt.rotation.NodeReport;
-import java.util.List;
 import java.util.Optional;
 
 /** The rotation's single truth: the data dir on one server, or etcd for an HA control plane. */
@@ -17,12 +15,6 @@ public interface ClusterState extends AutoCloseable {
      * @throws ChangedConcurrently when another command changed the state first
      */
     Snapshot replace(long expectedRevision, Snapshot next);
-
-    /** Records what this server loaded. */
-    void report(NodeReport report);
-
-    /** What every registered server last reported. */
-    List<NodeReport> reports();
 
     /** Where the truth lives, for messages: a path or the etcd endpoints. */
     String describe();

@@ -29,11 +29,10 @@ public final class EtcdConnection {
     private EtcdConnection() {
     }
 
-    /** The cluster state in etcd, wrapped with the token; {@code warnings} hears what the operator should know. */
-    public static EtcdState open(EtcdSettings s, Consumer<String> warnings) {
+    /** The cluster's etcd, its state wrapped with the token; {@code warnings} hears what the operator should know. */
+    public static EtcdDatastore open(EtcdSettings s, Consumer<String> warnings) {
         char[] token = token(s.token(), warnings);
-        return new EtcdState(connect(s), s.statePrefix(), token, String.join(",", s.endpoints()),
-                s.timeout());
+        return new EtcdDatastore(connect(s), s.statePrefix(), token, String.join(",", s.endpoints()), s.timeout());
     }
 
     static Client connect(EtcdSettings s) {

@@ -21,9 +21,9 @@ final class EtcdLeadership implements Leadership {
     private final Client client;
     private final ByteSequence election;
 
-    EtcdLeadership(Client client, String prefix) {
+    EtcdLeadership(Client client, String electionKey) {
         this.client = client;
-        this.election = ByteSequence.from(prefix + "agent-leader", StandardCharsets.UTF_8);
+        this.election = ByteSequence.from(electionKey, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -31,7 +31,7 @@ import java.util.Set;
  * Single-server mode: the config is the data dir's {@code encryption-config.json} itself and the stage lives
  * beside it in {@code encryption-state.json} (no key material there). A file lock makes replace a CAS.
  */
-public final class LocalState implements ClusterState {
+public final class LocalState implements ClusterState, ServerReports {
     public static final String CONFIG_FILE = "encryption-config.json";
     public static final String STATE_FILE = "encryption-state.json";
     private static final String LOCK_FILE = ".secrets-encrypt.lock";

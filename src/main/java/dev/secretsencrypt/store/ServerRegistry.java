@@ -49,6 +49,11 @@ public interface ServerRegistry {
         public String text() {
             return name().toLowerCase(Locale.ROOT);
         }
+
+        /** As stored: {@code apiserver}, else (a sync's {@code file}, or anything unknown) the file. */
+        public static Source parse(String text) {
+            return APISERVER.text().equals(text) ? APISERVER : FILE;
+        }
     }
 
     /** Who wrote the report: a one-off sync (stays until the next), or an agent (stale once its lease lapses). */

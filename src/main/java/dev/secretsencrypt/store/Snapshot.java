@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.rotation.RetiredKey;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.rotation.RotationState;
 import java.util.List;

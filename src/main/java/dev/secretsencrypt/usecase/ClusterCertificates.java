@@ -18,7 +18,7 @@ import dev.secretsencrypt.reencrypt.PassSettings;
 import dev.secretsencrypt.reencrypt.StoredValues;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.EtcdPrefix;
-import dev.secretsencrypt.store.RetiredKey;
+import dev.secretsencrypt.rotation.RetiredKey;
 import dev.secretsencrypt.store.Snapshot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.store.EtcdSettings;
+import dev.secretsencrypt.store.LocalState;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -12,4 +13,9 @@ import java.util.Optional;
  */
 public record NodeSettings(Path dataDir, String nodeName, Optional<EtcdSettings> etcd, String etcdPrefix,
                            ApiserverIdentity apiserver) {
+
+    /** This server's {@code encryption-config.json}: the file its kube-apiserver loads. */
+    public Path configFile() {
+        return dataDir.resolve(LocalState.CONFIG_FILE);
+    }
 }

@@ -1,6 +1,6 @@
 package dev.secretsencrypt.usecase;
 
-import dev.secretsencrypt.store.RetiredKey;
+import dev.secretsencrypt.rotation.RetiredKey;
 import dev.secretsencrypt.store.RetiredKeysInUse;
 import java.nio.file.Path;
 import java.util.List;

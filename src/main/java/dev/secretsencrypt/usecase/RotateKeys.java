@@ -1,5 +1,6 @@
 package dev.secretsencrypt.usecase;
 
+import dev.secretsencrypt.rotation.ServersOnConfig;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.rotation.ReportMatch;
 import dev.secretsencrypt.rotation.Stage;
@@ -49,7 +50,8 @@ public final class RotateKeys {
         }
     }
 
-    private final ServerNode node;
+    private final StageSteps steps;
+    private final ServerGate gate;
     private final ClusterState state;
     private final Reencryption reencryption;
     private final Optional<RetirementSnapshots> snapshots;
@@ -59,9 +61,11 @@ public final class RotateKeys {
     private final Consumer<String> say;
 
     /** Built by {@link Session}; {@code say} hears each step and each server that loaded the config, as they happen. */
-    RotateKeys(ServerNode node, ClusterState state, Reencryption reencryption, Optional<RetirementSnapshots> snapshots,
-               Settings settings, Clock clock, Sleeper sleeper, Consumer<String> say) {
-        this.node = node;
+    RotateKeys(StageSteps steps, ServerGate gate, ClusterState state, Reencryption reencryption,
+               Optional<RetirementSnapshots> snapshots, Settings settings, Clock clock, Sleeper sleeper,
+               Consumer<String> say) {
+        this.steps = steps;
+        this.gate = gate;
         this.state = state;
         this.reencryption = reencryption;
         this.snapshots = snapshots;
@@ -88,11 +92,11 @@ public final class RotateKeys {
                     if (began) {
                         throw changedUnderUs(stage);
                     }
-                    step(1, "prepare", node.prepareDone());
+                    step(1, "prepare", steps.prepareDone());
                 }
                 case REENCRYPT_FINISHED -> {
                     // a previous run stopped in its last wait when servers still lag; otherwise a new rotation begins
-                    if (began || !node.serversOn(s, Wait.FINAL.match).everyServer()) {
+                    if (began || !gate.serversOn(s, Wait.FINAL.match).everyServer()) {
                         if (!began) {
                             say.accept("continuing the rotation from stage " + stage.text() + ": its final config is "
                                     + "not loaded everywhere yet");
@@ -101,11 +105,11 @@ public final class RotateKeys {
                         return "rotate-keys done: every server loaded the final config (" + shortHash(current())
                                 + "); run rotate-keys again for the next rotation";
                     }
-                    step(1, "prepare", node.prepareDone());
+                    step(1, "prepare", steps.prepareDone());
                 }
                 case PREPARE -> {
                     awaitEveryServer(Wait.PREPARED);
-                    step(2, "rotate", node.rotateDone());
+                    step(2, "rotate", steps.rotateDone());
                 }
                 case ROTATE -> {
                     awaitEveryServer(Wait.ROTATED);
@@ -146,7 +150,7 @@ public final class RotateKeys {
     }
 
     private Snapshot current() {
-        return state.read().orElseThrow(() -> ServerNode.noRotationState(state));
+        return CurrentState.of(state);
     }
 
     /**
@@ -156,7 +160,7 @@ public final class RotateKeys {
     private void awaitEveryServer(Wait wait) throws InterruptedException {
         Snapshot at = current();
         Instant deadline = clock.instant().plus(settings.timeout());
-        ServersOnConfig on = node.serversOn(at, wait.match);
+        ServersOnConfig on = gate.serversOn(at, wait.match);
         if (on.everyServer()) {
             say.accept("every server (" + on.registered() + ") already loaded " + wait.what);
             return;
@@ -176,7 +180,7 @@ public final class RotateKeys {
             if (now.revision() != at.revision()) {
                 throw changedUnderUs(now.rotation().stage());
             }
-            on = node.serversOn(now, wait.match);
+            on = gate.serversOn(now, wait.match);
             List<String> before = seen;
             List<String> fresh = on.loaded().stream().filter(server -> !before.contains(server)).toList();
             for (int i = 0; i < fresh.size(); i++) {

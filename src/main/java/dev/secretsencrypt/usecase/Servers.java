@@ -6,6 +6,7 @@ import dev.secretsencrypt.rotation.RunningApiservers;
 import dev.secretsencrypt.rotation.ServerHashes;
 import dev.secretsencrypt.store.ClusterState;
 import dev.secretsencrypt.store.ServerRegistry;
+import dev.secretsencrypt.store.ServerReports;
 import dev.secretsencrypt.store.Snapshot;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,14 +18,16 @@ import java.util.Optional;
 /** {@code nodes}: the servers of the cluster, their reports and whether each must reload; and removing one for good. */
 public final class Servers {
     private final ClusterState state;
+    private final ServerReports reports;
     private final ServerRegistry registry;
-    private final ServerNode node;
+    private final ServerGate gate;
     private final Clock clock;
 
-    <T extends ClusterState & ServerRegistry> Servers(T store, ServerNode node, Clock clock) {
-        this.state = store;
-        this.registry = store;
-        this.node = node;
+    Servers(ClusterState state, ServerReports reports, ServerRegistry registry, ServerGate gate, Clock clock) {
+        this.state = state;
+        this.reports = reports;
+        this.registry = registry;
+        this.gate = gate;
         this.clock = clock;
     }
 
@@ -32,23 +35,41 @@ public final class Servers {
      * One server: its report, where the report came from, how old it is, whether it must reload the file, and the
      * identity lease of the kube-apiserver its report speaks for (absent in a report from before reports named it).
      */
-    public record Server(String name, String report, Optional<ServerRegistry.Source> source, Optional<Duration> age,
-                         boolean stale, boolean mustReload, Optional<String> apiserver) {
+    public record Server(NodeReport report, Optional<ServerRegistry.Source> source, Optional<Duration> age,
+                         boolean mustReload, Optional<String> apiserver) {
+        public String name() {
+            return report.node();
+        }
+
+        /** Its agent stopped renewing it: it never counts as loaded. */
+        public boolean stale() {
+            return report.stale();
+        }
+
+        /** From a running agent reading its kube-apiserver: what the schedule needs of every server. */
+        public boolean vouchedByItsApiserver() {
+            return !stale() && source.filter(src -> src == ServerRegistry.Source.APISERVER).isPresent();
+        }
     }
 
     public List<Server> list() {
-        Snapshot current = state.read().orElseThrow(() -> ServerNode.noRotationState(state));
-        List<NodeReport> reports = state.reports();
-        ServerHashes hashes = ServerHashes.of(current.rotation().stage(), current.configHash(), reports);
+        Snapshot current = CurrentState.of(state);
+        List<NodeReport> now = reports.reports();
+        ServerHashes hashes = ServerHashes.of(current.rotation().stage(), current.configHash(), now);
         Map<String, ServerRegistry.ServerRecord> records = registry.records();
         List<Server> out = new ArrayList<>();
-        for (NodeReport r : reports) {
+        for (NodeReport r : now) {
             Optional<ServerRegistry.ServerRecord> record = Optional.ofNullable(records.get(r.node()));
-            out.add(new Server(r.node(), r.value(), record.map(ServerRegistry.ServerRecord::source),
-                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), r.stale(), hashes.behind(r),
+            out.add(new Server(r, record.map(ServerRegistry.ServerRecord::source),
+                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), hashes.behind(r),
                     record.flatMap(ServerRegistry.ServerRecord::apiserver)));
         }
         return out;
+    }
+
+    /** What else the checks see: kube-apiservers no server reports for, servers found with a retired writer. */
+    public List<String> cautions() {
+        return gate.cautions(CurrentState.of(state), reports.reports());
     }
 
     /**
@@ -65,11 +86,11 @@ public final class Servers {
         // forgotten while its kube-apiserver runs, that apiserver would write in no check at all
         Optional<String> apiserver = Optional.ofNullable(registry.records().get(name))
                 .flatMap(ServerRegistry.ServerRecord::apiserver);
-        apiserver.flatMap(node::apiserverStillRunning).ifPresent(running -> {
+        apiserver.flatMap(gate::apiserverStillRunning).ifPresent(running -> {
             throw new CommandRefused("the kube-apiserver of " + name + " still runs: " + running + ". Stop "
-                    + "kube-apiserver there first (it deletes its identity lease when it stops cleanly; the lease of one "
-                    + "that was killed counts as running for " + RunningApiservers.RUNNING_WITHIN.toSeconds()
-                    + " s), then run nodes forget again; nothing was changed");
+                    + "kube-apiserver there first (it deletes its identity lease when it stops cleanly; one that was "
+                    + "killed leaves it, and it counts as stopped once it was seen unchanged for "
+                    + RunningApiservers.WATCHED_FOR.toSeconds() + " s), then run nodes forget again; nothing was changed");
         });
         if (!registry.forget(name)) {
             throw new CommandRefused("there is no server named " + name + " in " + state.describe() + ": nodes lists "

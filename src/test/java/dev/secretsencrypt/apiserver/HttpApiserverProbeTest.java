@@ -24,10 +24,11 @@ import java.util.Base64;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-@org.junit.jupiter.api.Tag("unit")
+@Tag("unit")
 class HttpApiserverProbeTest {
     static final Path REAL_PAGE = Path.of("testdata", "apiserver-metrics", "kube-apiserver-v1.37.2-after-a-failed-reload.txt");
     // what that page's apiserver said, and when (see testdata/apiserver-metrics/README.md)

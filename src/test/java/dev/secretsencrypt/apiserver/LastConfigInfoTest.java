@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class LastConfigInfoTest {
     static final String HEX = LoadedConfigHashTest.HEX;
     static final String ID = "sha256:" + "0f".repeat(32);

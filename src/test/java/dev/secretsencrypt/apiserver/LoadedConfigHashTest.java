@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class LoadedConfigHashTest {
     // sha256("abc"), FIPS 180-2 appendix B.1: the file bytes "abc".
     static final byte[] FILE = "abc".getBytes(StandardCharsets.US_ASCII);

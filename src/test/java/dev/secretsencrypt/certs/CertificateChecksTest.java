@@ -11,8 +11,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class CertificateChecksTest {
     static final Instant NOW = Instant.parse("2026-11-30T08:00:00Z");
     static final Duration DAY = Duration.ofDays(1);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * testdata/stored-secrets/main.go: the reader must agree with Kubernetes' code, not only with the test's own
  * field numbering. Their certificates and keys are Ed25519, made in Go.
  */
+@Tag("unit")
 class KubernetesStoredSecretsTest {
     static final Path VECTORS = Path.of("testdata", "stored-secrets", "stored-secrets.tsv");
 

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * killed, ok again once the member is back (and its report fresh again). A one-member cluster of its own: the kill
  * must not disturb other tests.
  */
+@Tag("cluster")
 class AgentHealthTest {
     @TempDir
     Path tmp;

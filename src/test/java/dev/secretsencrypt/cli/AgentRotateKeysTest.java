@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its file after a lag) and its own agent in a JVM of its own. rotate-keys moves only as the apiservers load each
  * file, with nothing restarted and no sync run by hand.
  */
+@Tag("cluster")
 class AgentRotateKeysTest {
     static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");
     static final Duration QUICK = Duration.ofMillis(500);

@@ -9,11 +9,13 @@ import dev.secretsencrypt.failure.CommandRefused;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+@Tag("unit")
 class ApiserverOptionsTest {
     @Command(name = "probe-test")
     static final class WithApiserver {

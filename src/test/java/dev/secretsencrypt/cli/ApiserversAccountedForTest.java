@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -68,7 +69,7 @@ class ApiserversAccountedForTest {
         System.out.println("nodes forget node-3 while its kube-apiserver runs:\n" + forget.all());
         assertEquals(1, forget.exitCode(), forget.all());
         assertTrue(forget.err().startsWith("Error: the kube-apiserver of node-3 still runs: its identity lease "
-                + apiservers.get("node-3").identity() + " (host node-3) was renewed "), forget.err());
+                + apiservers.get("node-3").identity() + " (host node-3) is still renewed"), forget.err());
         assertTrue(forget.err().contains("Stop kube-apiserver there first"), forget.err());
 
         // stopped cleanly, its apiserver deletes its identity lease: then it may go
@@ -103,6 +104,42 @@ class ApiserversAccountedForTest {
         ok(servers.on("node-1", "reencrypt"));
         SERVERS.forEach(n -> ok(servers.on(n, "sync")));
         servers.assertEveryValueUnderTheNewKey(SERVERS, old, plain);
+    }
+
+    @Test
+    void whetherAnApiserverRunsIsSeenInEtcdNotReadOffAnyClock() throws Exception {
+        ok(servers.on("node-1", "prepare"));
+        SERVERS.forEach(n -> ok(servers.on(n, "sync")));
+        // a kube-apiserver no server reports for, its clock 90 s behind: its renewals look a minute and a half old
+        try (SimulatedApiserver behind = SimulatedApiserver.start(tmp.resolve("behind.json"),
+                SimulatedApiserver.Mode.LAST_CONFIG_INFO, "node-5")) {
+            behind.setClockOffset(Duration.ofSeconds(-90));
+            behind.renewIdentityLease(servers.kv(), servers.etcdPrefix);
+            awaitLease("node-5");
+            Cli.Result refused = servers.on("node-1", "rotate", "-f");
+            assertEquals(1, refused.exitCode(), refused.all());
+            assertTrue(refused.err().contains("kube-apiserver on node-5 (identity lease " + behind.identity()),
+                    refused.err());
+            // killed: its last lease stays, stamped "now" by a clock an hour ahead; unchanged in etcd, it ran out
+            behind.setClockOffset(Duration.ofHours(1));
+            Thread.sleep(1500); // the point: one more renewal stamped an hour ahead lands before the kill
+            behind.kill();
+        }
+        long t0 = System.nanoTime();
+        ok(servers.on("node-1", "rotate"));
+        long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+        assertTrue(waited >= 14, "rotate judged the killed apiserver's lease before watching it: " + waited + " s");
+    }
+
+    @Test
+    void aWrongEtcdPrefixShowsNoApiserverAtAllSoRotateIsRefused() {
+        ok(servers.on("node-1", "prepare"));
+        SERVERS.forEach(n -> ok(servers.on(n, "sync")));
+        List<String> args = new ArrayList<>(servers.args("node-1", "rotate"));
+        args.set(args.indexOf("--etcd-prefix") + 1, "/kubernetes.io");
+        Cli.Result refused = servers.cli.run(args.toArray(String[]::new));
+        assertEquals(1, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("there is no kube-apiserver data under /kubernetes.io"), refused.err());
     }
 
     @Test
@@ -160,6 +197,9 @@ class ApiserversAccountedForTest {
         Cli.Result verify = servers.on("node-2", "verify");
         assertEquals(1, verify.exitCode(), verify.all());
 
+        // a --skip pass has no confirming scan: the finding stays until a pass that has one
+        ok(servers.on("node-1", "reencrypt", "-f", "--skip"));
+        assertTrue(hashLine().startsWith("node-3 had the retired key"), hashLine());
         // at reencrypt_finished, no -f: the values a retired key wrote are rewritten, and the finding is cleared
         Cli.Result reencrypt = servers.on("node-1", "reencrypt");
         System.out.println("reencrypt:\n" + reencrypt.all());

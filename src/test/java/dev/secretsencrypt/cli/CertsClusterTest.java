@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * certs over the Secrets of a real etcd, stored as kube-apiserver stores them: protobuf and JSON, encrypted with
  * aescbc, aesgcm and secretbox (the last aescbc key retired by reencrypt) and plain.
  */
+@Tag("etcd")
 class CertsClusterTest {
     static final Instant NOW = Instant.now();
     static final Duration DAY = Duration.ofDays(1);

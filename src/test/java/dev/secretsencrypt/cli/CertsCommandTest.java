@@ -15,11 +15,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** certs through the command line: a fake PKI tree on disk, and Secrets stored in a real etcd as kube-apiserver does. */
+@Tag("unit")
 class CertsCommandTest {
     static final Instant NOW = Instant.now();
     static final Duration DAY = Duration.ofDays(1);

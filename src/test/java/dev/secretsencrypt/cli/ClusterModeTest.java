@@ -29,11 +29,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Cluster mode against a real etcd: the state, the hash comparison and sync, as operators drive them. */
+@Tag("etcd")
 class ClusterModeTest {
     @TempDir
     Path tmp;
@@ -48,6 +50,9 @@ class ClusterModeTest {
         statePrefix = "/test-" + UUID.randomUUID() + "/";
         tokenFile = tmp.resolve("token");
         Cli.writeToken(tokenFile, "K10cluster-token-" + UUID.randomUUID());
+        // kube-apiserver's data under the default --etcd-prefix: rotate looks there for the apiservers that run
+        etcd.client().getKVClient().put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     Path dataDir(String node) {

@@ -9,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What operators expect of a command line: options anywhere, short usage errors, etcdctl's endpoint forms. */
+@Tag("etcd")
 class CommandLineConventionsTest {
     @TempDir
     Path tmp;

@@ -27,6 +27,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The HA runbook on a three-member etcd: three servers, each talking to its own etcd member, one token.
  * enable → sync ×3 → prepare → rotate refused → sync ×3 → rotate → sync ×3 → identical files everywhere.
  */
+@Tag("etcd")
 class HaRotationTest {
     static EtcdCluster etcd;
     static final List<String> NODES = List.of("node-1", "node-2", "node-3");
@@ -51,8 +53,11 @@ class HaRotationTest {
     }
 
     @BeforeEach
-    void emptyCluster() {
+    void emptyCluster() throws Exception {
         etcd.deleteAllKeys();
+        // kube-apiserver's data: rotate looks for the apiservers that run under its prefix
+        etcd.client().getKVClient().put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
     }
 
     @AfterAll
@@ -79,8 +84,6 @@ class HaRotationTest {
 
     /** A kube-apiserver's data under /registry, encryption enabled and synced everywhere: the key it writes with. */
     Envelope enabledOnEveryServer(KV kv) throws Exception {
-        kv.put(ByteSequence.from("/registry/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
         assertEquals(0, on("node-1", "enable").exitCode());
         syncEveryServer();
         return ProviderChain.of(ConfigFiles.read(file("node-1")).secretsRule().orElseThrow().providers()).writer();

@@ -21,11 +21,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Single-server mode through the command line: exit codes, printed text and the files kube-apiserver reads. */
+@Tag("unit")
 class LocalRotationTest {
     @TempDir
     Path tmp;

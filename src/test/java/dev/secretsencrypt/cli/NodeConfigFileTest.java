@@ -12,10 +12,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The node configuration file: a bare command on a server node acts on the cluster; flags and environment win. */
+@Tag("etcd")
 class NodeConfigFileTest {
     @TempDir
     Path tmp;

@@ -19,11 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A re-encryption killed with SIGKILL midway resumes from its checkpoint: no --force, no restart from zero. */
+@Tag("cluster")
 class ReencryptResumeTest {
     static final int SECRETS = 20_000;
 

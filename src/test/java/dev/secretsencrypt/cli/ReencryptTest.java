@@ -34,11 +34,13 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** reencrypt and verify through the command line, against a real etcd holding Secrets the way kube-apiserver does. */
+@Tag("etcd")
 class ReencryptTest {
     @TempDir
     Path tmp;

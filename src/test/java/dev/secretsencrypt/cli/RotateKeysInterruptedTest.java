@@ -11,11 +11,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** rotate-keys stopped (SIGTERM, as Ctrl-C) during its re-encryption pass: run again, it resumes the pass. */
+@Tag("cluster")
 class RotateKeysInterruptedTest {
     static final int SECRETS = 20_000;
 

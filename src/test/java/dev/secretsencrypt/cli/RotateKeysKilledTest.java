@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and rotate-keys run again continues from that stage to reencrypt_finished with every value under the new key.
  * The kills are triggered by the lines the child prints, the "restarts" (syncs) by its "waiting" lines.
  */
+@Tag("cluster")
 class RotateKeysKilledTest {
     static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");
     static final int FEW = 30;

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rotate-keys on a three-member etcd with three servers. A server "restarts" by running sync, as an operator does
  * without agents: background threads do it after a delay, one server lagging, while rotate-keys waits.
  */
+@Tag("cluster")
 class RotateKeysTest {
     static EtcdCluster etcd;
     static final List<String> NODES = List.of("node-1", "node-2", "node-3");

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The Go spellings our messages borrow: time.ParseDuration / Duration.String and strconv.Quote. */
+@Tag("unit")
 class GoSpellingTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({

@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every Kubernetes EncryptionConfiguration test file gets the verdict kube-apiserver gives it (the
  * "Parse+validate" column of upstream/EXPECTED.md) and, when rejected, the message it expects.
  */
+@Tag("unit")
 class UpstreamTestdataTest {
     static final Path UPSTREAM = Path.of("testdata", "encryption-configs", "upstream");
 

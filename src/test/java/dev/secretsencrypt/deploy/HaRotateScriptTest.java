@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * name. The restart command runs {@code secrets-encrypt sync} for that server: what the sync drop-in does when a
  * real server restarts.
  */
+@Tag("cluster")
 class HaRotateScriptTest {
     static final Path SCRIPT = Path.of("scripts/ha-rotate.sh").toAbsolutePath();
     static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");

@@ -21,11 +21,13 @@ import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** scripts/install.sh into a temp root, as an operator runs it on a server: modes, what it keeps, what it prints. */
+@Tag("unit")
 class InstallScriptTest {
     static final Path SCRIPT = Path.of("scripts/install.sh").toAbsolutePath();
 

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that holds systemd's own units, a stand-in executable at the path the units run, and a stand-in for each server
  * unit a drop-in extends (k3s, rke2-server, kube-apiserver).
  */
+@Tag("unit")
 class SystemdUnitsTest {
     static final Path SHIPPED = Path.of("systemd");
     static final String SYSTEMD_ANALYZE = "systemd-analyze";

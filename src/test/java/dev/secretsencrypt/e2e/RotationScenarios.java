@@ -272,7 +272,7 @@ abstract class RotationScenarios {
         log("nodes forget node-3 while its kube-apiserver runs:%n%s", forget.err());
         assertEquals(1, forget.exitCode(), forget.all());
         assertTrue(forget.err().contains("the kube-apiserver of node-3 still runs: its identity lease "
-                + ApiserverIdentity.ofHostname("node-3").leaseName() + " (host node-3) was renewed"), forget.err());
+                + ApiserverIdentity.ofHostname("node-3").leaseName() + " (host node-3) is still renewed"), forget.err());
         agents.add(startAgent(third, plane.apiserverEndpoint(third).orElseThrow().url(), metricsPorts.get(2),
                 "node-3-agent-own-url.log"));
         // Reads every Secret through every apiserver, round after round, for the whole rotation.

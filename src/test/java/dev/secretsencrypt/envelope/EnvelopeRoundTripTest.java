@@ -17,12 +17,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** What each envelope writes is what it reads back, in exactly kube-apiserver's layout. */
+@Tag("unit")
 class EnvelopeRoundTripTest {
     private static final byte[] ETCD = "/registry/secrets/default/round-trip".getBytes(StandardCharsets.UTF_8);
 

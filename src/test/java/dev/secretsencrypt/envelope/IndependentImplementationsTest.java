@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Values this code seals are read back by openssl, python3-cryptography and PyNaCl (check-with-python.py).
  * Runs only where Debian's /usr/bin/python3 with those modules and openssl are installed.
  */
+@Tag("unit")
 class IndependentImplementationsTest {
     private static final String PYTHON = "/usr/bin/python3";
 

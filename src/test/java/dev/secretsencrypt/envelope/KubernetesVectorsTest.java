@@ -16,11 +16,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /** Values sealed by openssl, python3-cryptography and PyNaCl (testdata/vectors/make-vectors.sh) open here. */
+@Tag("unit")
 class KubernetesVectorsTest {
 
     @TestFactory

@@ -15,8 +15,10 @@ import dev.secretsencrypt.config.Provider;
 import dev.secretsencrypt.config.ProviderType;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class ProviderChainTest {
     private static final byte[] ETCD = "/registry/secrets/kube-system/token".getBytes(StandardCharsets.UTF_8);
     private static final byte[] PLAINTEXT = "k8s\0secret".getBytes(StandardCharsets.ISO_8859_1);

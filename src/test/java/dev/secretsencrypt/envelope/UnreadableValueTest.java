@@ -15,10 +15,12 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** Every way a stored value can be unreadable names the etcd key and the reason, and never a byte. */
+@Tag("unit")
 class UnreadableValueTest {
     private static final String ETCD_KEY = "/registry/secrets/prod/db-password";
     private static final byte[] ETCD = ETCD_KEY.getBytes(StandardCharsets.UTF_8);

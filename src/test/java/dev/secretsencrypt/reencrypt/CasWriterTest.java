@@ -19,11 +19,13 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The compare-and-swap writes, driven directly so each kind of concurrent change happens for certain. */
+@Tag("etcd")
 class CasWriterTest {
     private static final PassSettings SETTINGS = PassSettings.defaults();
 

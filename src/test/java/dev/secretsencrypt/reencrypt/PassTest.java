@@ -46,12 +46,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The pass against a real etcd: what it rewrites, what it leaves alone, and how it survives interference. */
+@Tag("etcd")
 class PassTest {
     private static final List<String> RESOURCES = List.of("secrets", "configmaps", "widgets.example.com");
     private static final List<Envelope> OLD = List.of(OLD_CBC_ENVELOPE, OLD_GCM_ENVELOPE, OLD_BOX_ENVELOPE,

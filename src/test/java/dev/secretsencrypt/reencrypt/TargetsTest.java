@@ -14,8 +14,10 @@ import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.store.EtcdPrefix;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class TargetsTest {
 
     @Test

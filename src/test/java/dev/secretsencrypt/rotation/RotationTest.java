@@ -21,9 +21,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-@org.junit.jupiter.api.Tag("unit")
+@Tag("unit")
 class RotationTest {
     static final Instant NOW = Instant.parse("2026-11-22T10:54:38.123Z");
     final Rotation rules = new Rotation(Clock.fixed(NOW, ZoneOffset.UTC), new SecureRandom());
@@ -218,18 +219,18 @@ class RotationTest {
     void retireTakesOutAnOldKeyNoStoredValueUsesAndNeverTheActiveOne() {
         RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)),
                 new IdentityProvider());
-        Retirement r = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 5L), 0, true));
+        Retirement r = Reencrypt.retire(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 5L), 0, true));
         assertEquals(List.of("aescbckey"), names(r));
         assertEquals(List.of(NEWER), ((KeyedProvider) providers(r.next()).get(0)).keys());
         assertEquals(CONFIGMAPS, r.next().config().resources().get(1), "other rules kept as they were");
-        Retirement activeUnused = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(), 0, true));
+        Retirement activeUnused = Reencrypt.retire(rotated, new KeyUsage(java.util.Map.of(), 0, true));
         assertEquals(List.of("aescbckey"), names(activeUnused), "the active key stays even with no value under it");
     }
 
     @Test
     void retireKeepsAKeyWithAStoredValue() {
         RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
-        Retirement r = Rotation.retire(rotated, new KeyUsage(java.util.Map.of(OLD_REF, 1L), 0, true));
+        Retirement r = Reencrypt.retire(rotated, new KeyUsage(java.util.Map.of(OLD_REF, 1L), 0, true));
         assertTrue(r.retired().isEmpty());
         assertEquals(rotated, r.next());
     }
@@ -238,31 +239,31 @@ class RotationTest {
     void retireNeverTakesThePreparedKeyWhateverTheFlags() {
         RotationState prepared = changed(rules.prepare(Optional.of(state(Stage.START,
                 new KeyedProvider(ProviderType.AESCBC, List.of(OLD)))), Optional.empty(), false, Set.of()));
-        Retirement r = Rotation.retire(prepared, new KeyUsage(java.util.Map.of(OLD_REF, 3L), 0, true));
+        Retirement r = Reencrypt.retire(prepared, new KeyUsage(java.util.Map.of(OLD_REF, 3L), 0, true));
         assertTrue(r.retired().isEmpty(), "the prepared key has no value yet, and must stay: " + names(r));
     }
 
     @Test
     void nothingIsRetiredAfterAnIncompleteScanOrOneThatMetAnUnreadableValue() {
         RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
-        assertTrue(Rotation.retire(rotated, KeyUsage.incomplete()).retired().isEmpty());
-        assertTrue(Rotation.retire(rotated, new KeyUsage(java.util.Map.of(), 1, true)).retired().isEmpty());
+        assertTrue(Reencrypt.retire(rotated, KeyUsage.incomplete()).retired().isEmpty());
+        assertTrue(Reencrypt.retire(rotated, new KeyUsage(java.util.Map.of(), 1, true)).retired().isEmpty());
     }
 
     @Test
     void reencryptStartsFromRotateOrARequestOrAnOrphanedRunAndOtherwiseOnlyWithForce() {
         KeyedProvider keys = new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD));
         for (Stage from : List.of(Stage.ROTATE, Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE)) {
-            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, keys), false, Rotation.RetiredWriterFound.NO)).stage());
+            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Reencrypt.startReencrypt(state(from, keys), false, Reencrypt.RetiredWriterFound.NO)).stage());
         }
-        assertEquals(Stage.REENCRYPT_REQUEST, changed(Rotation.requestReencrypt(state(Stage.ROTATE, keys), false, Rotation.RetiredWriterFound.NO)).stage());
-        String refused = refused(Rotation.startReencrypt(state(Stage.PREPARE, keys), false, Rotation.RetiredWriterFound.NO));
+        assertEquals(Stage.REENCRYPT_REQUEST, changed(Reencrypt.requestReencrypt(state(Stage.ROTATE, keys), false, Reencrypt.RetiredWriterFound.NO)).stage());
+        String refused = refused(Reencrypt.startReencrypt(state(Stage.PREPARE, keys), false, Reencrypt.RetiredWriterFound.NO));
         assertEquals("reencrypt needs stage rotate, the current stage is prepare: restart every kube-apiserver (or run "
                 + "sync on every server), then run rotate (or -f to skip this check)", refused);
-        assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(Stage.PREPARE, keys), true, Rotation.RetiredWriterFound.NO)).stage());
+        assertEquals(Stage.REENCRYPT_ACTIVE, changed(Reencrypt.startReencrypt(state(Stage.PREPARE, keys), true, Reencrypt.RetiredWriterFound.NO)).stage());
         RotationState noSecrets = new RotationState(Stage.ROTATE, EncryptionConfig.of(List.of(CONFIGMAPS)),
                 Optional.empty());
-        assertTrue(refused(Rotation.startReencrypt(noSecrets, true, Rotation.RetiredWriterFound.NO)).startsWith("no rule of the encryption config covers"));
+        assertTrue(refused(Reencrypt.startReencrypt(noSecrets, true, Reencrypt.RetiredWriterFound.NO)).startsWith("no rule of the encryption config covers"));
     }
 
     @Test
@@ -270,12 +271,12 @@ class RotationTest {
         KeyedProvider one = new KeyedProvider(ProviderType.AESCBC, List.of(NEWER));
         for (Stage from : List.of(Stage.START, Stage.REENCRYPT_FINISHED)) {
             assertInstanceOf(Outcome.AlreadyDone.class, from == Stage.START ? new Outcome.AlreadyDone("")
-                    : Rotation.startReencrypt(state(from, one), false, Rotation.RetiredWriterFound.NO));
-            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Rotation.startReencrypt(state(from, one), false,
-                    Rotation.RetiredWriterFound.YES)).stage(), from.text());
+                    : Reencrypt.startReencrypt(state(from, one), false, Reencrypt.RetiredWriterFound.NO));
+            assertEquals(Stage.REENCRYPT_ACTIVE, changed(Reencrypt.startReencrypt(state(from, one), false,
+                    Reencrypt.RetiredWriterFound.YES)).stage(), from.text());
         }
         // mid-rotation the stage order still holds: prepare is not a stage to rewrite values from
-        assertTrue(refused(Rotation.startReencrypt(state(Stage.PREPARE, one), false, Rotation.RetiredWriterFound.YES))
+        assertTrue(refused(Reencrypt.startReencrypt(state(Stage.PREPARE, one), false, Reencrypt.RetiredWriterFound.YES))
                 .startsWith("reencrypt needs stage rotate"));
     }
 
@@ -283,20 +284,20 @@ class RotationTest {
     void oldKeysInUseAreEveryKeyButTheActiveAndPreparedOneWithAValueRetiredOnesIncluded() {
         RotationState rotated = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
         KeyRef retired = new KeyRef(ProviderType.AESCBC, "aescbckey-retired");
-        assertEquals(java.util.Map.of(OLD_REF, 3L, retired, 1L), Rotation.oldKeysInUse(rotated, new KeyUsage(
+        assertEquals(java.util.Map.of(OLD_REF, 3L, retired, 1L), Reencrypt.oldKeysInUse(rotated, new KeyUsage(
                 java.util.Map.of(NEWER_REF, 10L, OLD_REF, 3L, retired, 1L), 0, true)));
-        assertTrue(Rotation.oldKeysInUse(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 10L, OLD_REF, 0L), 0, true))
+        assertTrue(Reencrypt.oldKeysInUse(rotated, new KeyUsage(java.util.Map.of(NEWER_REF, 10L, OLD_REF, 0L), 0, true))
                 .isEmpty());
     }
 
     @Test
     void aFinishedRunEndsInReencryptFinishedUnlessItWasForcedFromStartOrPrepare() {
         RotationState active = state(Stage.REENCRYPT_ACTIVE, new KeyedProvider(ProviderType.AESCBC, List.of(NEWER, OLD)));
-        assertEquals(Stage.REENCRYPT_FINISHED, changed(Rotation.finishReencrypt(active, Stage.ROTATE)).stage());
-        assertEquals(Stage.PREPARE, changed(Rotation.finishReencrypt(active, Stage.PREPARE)).stage());
-        assertEquals(Stage.START, changed(Rotation.finishReencrypt(active, Stage.START)).stage());
-        assertEquals(Stage.ROTATE, changed(Rotation.returnFromReencrypt(active, Stage.ROTATE)).stage());
-        assertEquals(active.config(), changed(Rotation.finishReencrypt(active, Stage.ROTATE)).config(), "keys untouched");
+        assertEquals(Stage.REENCRYPT_FINISHED, changed(Reencrypt.finishReencrypt(active, Stage.ROTATE)).stage());
+        assertEquals(Stage.PREPARE, changed(Reencrypt.finishReencrypt(active, Stage.PREPARE)).stage());
+        assertEquals(Stage.START, changed(Reencrypt.finishReencrypt(active, Stage.START)).stage());
+        assertEquals(Stage.ROTATE, changed(Reencrypt.returnFromReencrypt(active, Stage.ROTATE)).stage());
+        assertEquals(active.config(), changed(Reencrypt.finishReencrypt(active, Stage.ROTATE)).config(), "keys untouched");
     }
 
     /** Where each stage stands after the real steps, so the prepared key is there when the stage says so. */
@@ -305,7 +306,7 @@ class RotationTest {
         Rotation anHourAgo = new Rotation(Clock.fixed(NOW.minusSeconds(3600), ZoneOffset.UTC), new SecureRandom());
         RotationState prepare = changed(anHourAgo.prepare(Optional.of(start), Optional.empty(), false, Set.of()));
         RotationState rotate = changed(anHourAgo.rotate(Optional.of(prepare), false));
-        RotationState finished = Rotation.retire(rotate.withStage(Stage.REENCRYPT_FINISHED),
+        RotationState finished = Reencrypt.retire(rotate.withStage(Stage.REENCRYPT_FINISHED),
                 new KeyUsage(java.util.Map.of(), 0, true)).next();
         return java.util.Map.of(Stage.START, start, Stage.PREPARE, prepare, Stage.ROTATE, rotate,
                 Stage.REENCRYPT_REQUEST, rotate.withStage(Stage.REENCRYPT_REQUEST),
@@ -342,7 +343,7 @@ class RotationTest {
             Optional<RotationState> s = Optional.of(e.getValue());
             List<Outcome> outcomes = List.of(rules.enable(s, ProviderType.AESCBC, Set.of()), rules.disable(s),
                     rules.prepare(s, Optional.empty(), false, Set.of()), rules.rotate(s, false),
-                    Rotation.startReencrypt(e.getValue(), false, Rotation.RetiredWriterFound.NO));
+                    Reencrypt.startReencrypt(e.getValue(), false, Reencrypt.RetiredWriterFound.NO));
             StringBuilder got = new StringBuilder();
             for (int i = 0; i < outcomes.size(); i++) {
                 Outcome o = outcomes.get(i);

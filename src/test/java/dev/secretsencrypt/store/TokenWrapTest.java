@@ -8,9 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The token-derived key is part of what existing clusters stored: it must stay the JDK's PBKDF2WithHmacSHA256. */
+@Tag("unit")
 class TokenWrapTest {
     private static final byte[] SALT = HexFormat.of().parseHex("00112233445566778899aabbccddeeff");
 

@@ -18,8 +18,10 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("cluster")
 class EtcdClusterTest {
 
     private static final long TIMEOUT_S = 10;

@@ -94,6 +94,7 @@ public final class SimulatedApiserver implements AutoCloseable {
     private long requests;
     private Optional<KV> leaseStore = Optional.empty();
     private String leaseKey;
+    private volatile Duration clockOffset = Duration.ZERO;
 
     private SimulatedApiserver(Path configFile, Mode mode, String hostname, HttpsServer server, Path caFile) {
         this.configFile = configFile;
@@ -227,12 +228,18 @@ public final class SimulatedApiserver implements AutoCloseable {
         kv.ifPresent(k -> {
             try {
                 k.put(ByteSequence.from(leaseKey, StandardCharsets.UTF_8),
-                        ByteSequence.from(StoredLease.of(identity().leaseName(), hostname, Instant.now())))
+                        ByteSequence.from(StoredLease.of(identity().leaseName(), hostname,
+                                Instant.now().plus(clockOffset))))
                         .get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 // the next renewal tries again, as kube-apiserver's lease controller does
             }
         });
+    }
+
+    /** Its clock runs this far ahead (negative: behind) of this machine's: its lease's renew times say so. */
+    public void setClockOffset(Duration offset) {
+        this.clockOffset = offset;
     }
 
     /** As a SIGKILL: it stops answering and renewing at once; its identity lease stays until it goes stale. */

@@ -2,8 +2,10 @@ package dev.secretsencrypt.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("unit")
 class SimulatedApiserverTest {
     @Test
     void floatsAreWrittenAsPrometheusGoClientWritesThem() {

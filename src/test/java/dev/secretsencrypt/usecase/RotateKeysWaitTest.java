@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rotate-keys' waits are measured on the clock it is given and pause through its sleeper: a test's sleeper moves the
  * clock, so the default five-minute bound is exercised in full without five minutes passing.
  */
+@Tag("etcd")
 class RotateKeysWaitTest {
     @TempDir
     Path tmp;
@@ -75,7 +77,7 @@ class RotateKeysWaitTest {
 
     void sync(String node) throws Exception {
         try (Session s = open(node, Clock.systemUTC())) {
-            s.node().sync(false);
+            s.reporting().sync(false);
         }
     }
 
@@ -85,7 +87,7 @@ class RotateKeysWaitTest {
                 StandardCharsets.UTF_8), ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1))
                 .get(10, TimeUnit.SECONDS);
         try (Session a = open("server-a", Clock.systemUTC())) {
-            a.node().enable(ProviderType.AESCBC);
+            a.steps().enable(ProviderType.AESCBC);
         }
         sync("server-a");
         sync("server-b");
@@ -118,7 +120,7 @@ class RotateKeysWaitTest {
         assertTrue(said.contains("  server-a loaded the prepared config (stage prepare) (1/2); still waiting for "
                 + "server-b"), said.toString());
         try (Session b = open("server-b", Clock.systemUTC())) {
-            assertEquals("prepare", ((StatusView.Configured) b.node().status()).stage().text());
+            assertEquals("prepare", ((StatusView.Configured) b.status()).stage().text());
         }
     }
 }

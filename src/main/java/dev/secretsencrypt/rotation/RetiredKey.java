@@ -1,4 +1,4 @@
-package dev.secretsencrypt.store;
+package dev.secretsencrypt.rotation;
 
 import dev.secretsencrypt.config.Key;
 import dev.secretsencrypt.config.ProviderType;

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.rotation.RetiredKey;
 import dev.secretsencrypt.failure.ChangedConcurrently;
 import dev.secretsencrypt.failure.StateUnavailable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,16 +21,26 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The etcd store's guarantees, one by one, against a real etcd. */
-class EtcdStateTest {
+@Tag("etcd")
+class EtcdDatastoreTest {
     final EtcdCluster etcd = EtcdCluster.shared();
     final String prefix = "/test-" + UUID.randomUUID() + "/";
 
-    EtcdState store(String token) {
-        return new EtcdState(EtcdCluster.newClient(etcd.endpoints()), EtcdPrefix.of(prefix), token.toCharArray(), etcd.endpointsCsv(),
-                Duration.ofSeconds(5));
+    EtcdDatastore store(String token) {
+        return new EtcdDatastore(EtcdCluster.newClient(etcd.endpoints()), EtcdPrefix.of(prefix), token.toCharArray(),
+                etcd.endpointsCsv(), Duration.ofSeconds(5));
+    }
+
+    /** Every key under the test's prefix, as etcd holds it. */
+    List<String> storedKeys() throws Exception {
+        return etcd.client().getKVClient().get(io.etcd.jetcd.ByteSequence.from(prefix,
+                java.nio.charset.StandardCharsets.UTF_8), io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
+                .get(10, java.util.concurrent.TimeUnit.SECONDS).getKvs().stream()
+                .map(k -> k.getKey().toString(java.nio.charset.StandardCharsets.UTF_8)).toList();
     }
 
     static RotationState state(Stage stage) {
@@ -40,7 +51,9 @@ class EtcdStateTest {
 
     @Test
     void twoWritersFromTheSameRevisionCannotBothWin() {
-        try (EtcdState a = store("t"); EtcdState b = store("t")) {
+        try (EtcdDatastore one = store("t"); EtcdDatastore two = store("t")) {
+            ClusterState a = one.state();
+            ClusterState b = two.state();
             Snapshot created = a.replace(0, Snapshot.unsaved(state(Stage.START)));
             Snapshot seenByA = a.read().orElseThrow();
             Snapshot seenByB = b.read().orElseThrow();
@@ -54,21 +67,21 @@ class EtcdStateTest {
     }
 
     @Test
-    void retiredKeysTravelWrappedAndComeBackWhole() {
+    void retiredKeysTravelWrappedAndComeBackWhole() throws Exception {
         RetiredKey retired = new RetiredKey(ProviderType.AESGCM, Key.generate("old", new byte[16]),
                 Instant.parse("2026-11-22T10:00:00Z"));
-        try (EtcdState s = store("t")) {
-            s.replace(0, new Snapshot(0, state(Stage.REENCRYPT_FINISHED), List.of(retired)));
-            assertEquals(List.of(retired), s.read().orElseThrow().retiredKeys());
-            assertTrue(s.rawValues().keySet().containsAll(List.of(prefix + "state", prefix + "kdf")));
+        try (EtcdDatastore s = store("t")) {
+            s.state().replace(0, new Snapshot(0, state(Stage.REENCRYPT_FINISHED), List.of(retired)));
+            assertEquals(List.of(retired), s.state().read().orElseThrow().retiredKeys());
+            assertTrue(storedKeys().containsAll(List.of(prefix + "state", prefix + "kdf")));
         }
     }
 
     @Test
     void aWrongTokenNeverReadsTheState() {
-        try (EtcdState right = store("right"); EtcdState wrong = store("wrong")) {
-            right.replace(0, Snapshot.unsaved(state(Stage.START)));
-            StateUnavailable e = assertThrows(StateUnavailable.class, wrong::read);
+        try (EtcdDatastore right = store("right"); EtcdDatastore wrong = store("wrong")) {
+            right.state().replace(0, Snapshot.unsaved(state(Stage.START)));
+            StateUnavailable e = assertThrows(StateUnavailable.class, wrong.state()::read);
             assertTrue(e.getMessage().startsWith("the cluster token does not open the stored state"), e.getMessage());
         }
     }

@@ -1,0 +1,49 @@
+package dev.secretsencrypt.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every test class is in exactly one layer (JUnit tag unit, etcd, cluster or e2e), directly or through the class it
+ * extends: scripts/test.sh --quick selects by tag, so an untagged class would silently never run there.
+ */
+@Tag("unit")
+class TestLayersTest {
+    static final Set<String> LAYERS = Set.of("unit", "etcd", "cluster", "e2e");
+    static final Pattern TAG = Pattern.compile("@Tag\\(\"([a-z0-9]+)\"\\)");
+    static final Pattern EXTENDS = Pattern.compile("class \\w+ extends (\\w+)");
+
+    @Test
+    void everyTestClassIsInOneLayer() throws IOException {
+        List<String> wrong;
+        try (Stream<Path> files = Files.walk(Path.of("src", "test", "java"))) {
+            wrong = files.filter(p -> p.getFileName().toString().endsWith("Test.java")).filter(p -> !inOneLayer(p))
+                    .map(Path::toString).sorted().toList();
+        }
+        assertEquals(List.of(), wrong, "test classes without exactly one of the tags " + LAYERS);
+    }
+
+    private static boolean inOneLayer(Path file) {
+        try {
+            String text = Files.readString(file);
+            List<String> tags = TAG.matcher(text).results().map(m -> m.group(1)).toList();
+            if (tags.isEmpty()) {
+                Matcher parent = EXTENDS.matcher(text);
+                return parent.find() && inOneLayer(file.resolveSibling(parent.group(1) + ".java"));
+            }
+            return tags.size() == 1 && LAYERS.contains(tags.get(0));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
