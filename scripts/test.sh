@@ -2,7 +2,8 @@
 # The project's test command (README and CI call it): installs what the tests run for real
 # (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven) when missing, builds or reuses the e2e
 # binaries (scripts/e2e-binaries.sh), then runs every test (JUnit tags unit, etcd, cluster, e2e) on etcd 3.6 and the
-# tests about the datastore (tag etcd) again on etcd 3.4 (Debian's) and 3.5, and prints the tests run per tag.
+# tests about the datastore (tag etcd, and the HA runbook with member loss) again on etcd 3.4 (Debian's) and 3.5, and
+# prints the tests run per tag.
 #   scripts/test.sh --quick    unit and etcd tests only, on one etcd: minutes, no Go build
 # Other arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
@@ -90,8 +91,14 @@ PY
 # where EtcdCluster finds its etcd: the first of -Detcd.bin, $ETCD_BIN, Debian's /usr/bin/etcd, PATH
 debian_etcd="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
 
+# The summary counts surefire's reports, so each run starts without the last one's.
+fresh_reports() {
+    rm -rf target/surefire-reports
+}
+
 if [ "$quick" -eq 1 ]; then
     start=$SECONDS
+    fresh_reports
     mvn -B verify -Dgroups='unit | etcd' "$@"
     summary "quick run on $("$debian_etcd" --version | head -1), $((SECONDS - start)) s"
     exit 0
@@ -114,10 +121,14 @@ if [ "$#" -gt 0 ]; then
 fi
 # Every test once on etcd 3.6 (the e2e scenarios run kube-apiserver on it too), then the datastore's tests on 3.4 and 3.5.
 start=$SECONDS
+fresh_reports
 mvn -B verify -Detcd.bin="$etcd36"
 summary "every test on $("$etcd36" --version | head -1), $((SECONDS - start)) s"
 for etcd in "$debian_etcd" "$etcd35"; do
     start=$SECONDS
+    fresh_reports
     mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd
-    summary "the etcd-tagged tests on $("$etcd" --version | head -1), $((SECONDS - start)) s"
+    # the HA runbook with member loss (tag cluster) depends on how each etcd version fails over
+    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest
+    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | head -1), $((SECONDS - start)) s"
 done

@@ -35,7 +35,7 @@ final class AgentCommand extends StateCommand {
             converter = MetricsAddress.class,
             description = "Where to serve /metrics and /healthz (default: ${DEFAULT-VALUE}); 'off' serves nothing. "
                     + "Keep it on loopback: it needs no credentials.")
-    Optional<InetSocketAddress> metricsAddress;
+    InetSocketAddress metricsAddress; // null for off: picocli would wrap an Optional field's converted value again
 
     @Option(names = "--rotate-every", converter = WarnPeriod.class, paramLabel = "DURATION",
             description = "Rotate the keys on this schedule (e.g. 7d), from stage start or reencrypt_finished, only "
@@ -74,7 +74,7 @@ final class AgentCommand extends StateCommand {
         }
         apiserver.endpoint().ifPresent(ApiserverEndpoint::requireThisMachine);
         AgentSettings settings = new AgentSettings(apiserver.probe(session.settings().apiserver()),
-                Optional.ofNullable(rotateEvery), waitTimeout, metricsAddress, AgentSettings.Timing.of(
+                Optional.ofNullable(rotateEvery), waitTimeout, Optional.ofNullable(metricsAddress), AgentSettings.Timing.of(
                 Duration.ofSeconds(reportLeaseSeconds), Duration.ofMillis(probeMillis), Duration.ofMillis(leaderRecheckMillis)));
         Agent agent = new Agent(session, settings, log);
         Thread stop = new Thread(agent::close, "agent-stop");
@@ -84,19 +84,19 @@ final class AgentCommand extends StateCommand {
     }
 
     /** {@code HOST:PORT}, or {@code off} for none. */
-    static final class MetricsAddress implements ITypeConverter<Optional<InetSocketAddress>> {
+    static final class MetricsAddress implements ITypeConverter<InetSocketAddress> {
         @Override
-        public Optional<InetSocketAddress> convert(String value) {
+        public InetSocketAddress convert(String value) {
             if (value.equals("off")) {
-                return Optional.empty();
+                return null;
             }
             int colon = value.lastIndexOf(':');
             String port = colon < 1 ? "" : value.substring(colon + 1);
             if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
                 throw new TypeConversionException("'" + value + "' is not HOST:PORT: give e.g. 127.0.0.1:9623, or off");
             }
-            return Optional.of(new InetSocketAddress(value.substring(0, colon).replace("[", "").replace("]", ""),
-                    Integer.parseInt(port)));
+            return new InetSocketAddress(value.substring(0, colon).replace("[", "").replace("]", ""),
+                    Integer.parseInt(port));
         }
     }
 }

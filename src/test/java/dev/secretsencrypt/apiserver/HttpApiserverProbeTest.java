@@ -1,12 +1,13 @@
 package dev.secretsencrypt.apiserver;
 
+import dev.secretsencrypt.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.secretsencrypt.certs.TestPki;
+import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import dev.secretsencrypt.testing.SimulatedApiserver.Mode;
@@ -107,7 +108,7 @@ class HttpApiserverProbeTest {
 
             api.setLag(Duration.ofMinutes(5));
             writeConfig(file);
-            sleep(600);
+            Thread.sleep(600); // the point: the lagging apiserver has seen the new file (it polls every 200 ms)
             assertEquals(new LoadedConfig.Loaded(first, api.identity()), probe.probe(),
                     "a lagging apiserver still serves the previous config");
             api.setLag(Duration.ZERO);
@@ -185,8 +186,8 @@ class HttpApiserverProbeTest {
     void aClientCertificateIsReadInEveryPemKeyFormAndAKeyThatIsNotOneIsRefusedNamingIt() throws Exception {
         Path file = writeConfig(tmp.resolve("encryption-config.json"));
         Instant now = Instant.now();
-        TestPki.Issued ca = TestPki.ca("CN=client-ca", now.minusSeconds(60), now.plusSeconds(3600));
-        TestPki.Issued client = TestPki.leaf(ca, "CN=agent", now.minusSeconds(60), now.plusSeconds(3600));
+        Pki.Issued ca = Pki.ca("CN=client-ca", now.minusSeconds(60), now.plusSeconds(3600));
+        Pki.Issued client = Pki.leaf(ca, "CN=agent", now.minusSeconds(60), now.plusSeconds(3600));
         Path cert = Files.writeString(tmp.resolve("client.crt"), client.certPem());
         Path pkcs8 = Files.writeString(tmp.resolve("client.key"), client.keyPem());
         // SEC1 as k3s and rke2 write it (openssl's, with the curve named in the key)
@@ -239,24 +240,11 @@ class HttpApiserverProbeTest {
         return new HttpApiserverProbe(endpoint(api, tokenFile), api.identity());
     }
 
-    static LoadedConfig await(HttpApiserverProbe probe, Predicate<LoadedConfig> done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        LoadedConfig last;
-        do {
-            last = probe.probe();
-            if (done.test(last)) {
-                return last;
-            }
-            sleep(200);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("still " + last + " after 15 s");
+    static LoadedConfig await(HttpApiserverProbe probe, Predicate<LoadedConfig> done) {
+        return Await.until(Duration.ofSeconds(15), "the probe's answer", () -> Optional.of(probe.probe()).filter(done));
     }
 
     static String why(LoadedConfig r) {
         return r instanceof LoadedConfig.Unknown u ? u.why() : r.toString();
-    }
-
-    static void sleep(long millis) throws InterruptedException {
-        Thread.sleep(millis);
     }
 }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.certs;
 
+import dev.secretsencrypt.testing.Pki;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class CertificateChecksTest {
     static final Instant NOW = Instant.parse("2026-11-30T08:00:00Z");
     static final Duration DAY = Duration.ofDays(1);
-    static final TestPki.Issued CA = TestPki.ca("CN=test-ca", NOW.minus(DAY.multipliedBy(400)), NOW.plus(DAY.multipliedBy(3000)));
+    static final Pki.Issued CA = Pki.ca("CN=test-ca", NOW.minus(DAY.multipliedBy(400)), NOW.plus(DAY.multipliedBy(3000)));
 
     static List<Flag> flags(CertificateRecord r) {
         return r.findings().stream().map(Finding::flag).toList();
@@ -30,10 +31,10 @@ class CertificateChecksTest {
 
     @Test
     void theDatesGiveExpiredExpiringNotYetValidOrNothing() {
-        TestPki.Issued expired = TestPki.leaf(CA, "CN=expired", NOW.minus(DAY.multipliedBy(100)), NOW.minus(DAY.multipliedBy(3)));
-        TestPki.Issued expiring = TestPki.leaf(CA, "CN=expiring", NOW.minus(DAY.multipliedBy(100)), NOW.plus(DAY.multipliedBy(10)));
-        TestPki.Issued healthy = TestPki.leaf(CA, "CN=healthy", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)), "web.example");
-        TestPki.Issued later = TestPki.leaf(CA, "CN=later", NOW.plus(DAY.multipliedBy(2)), NOW.plus(DAY.multipliedBy(200)));
+        Pki.Issued expired = Pki.leaf(CA, "CN=expired", NOW.minus(DAY.multipliedBy(100)), NOW.minus(DAY.multipliedBy(3)));
+        Pki.Issued expiring = Pki.leaf(CA, "CN=expiring", NOW.minus(DAY.multipliedBy(100)), NOW.plus(DAY.multipliedBy(10)));
+        Pki.Issued healthy = Pki.leaf(CA, "CN=healthy", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)), "web.example");
+        Pki.Issued later = Pki.leaf(CA, "CN=later", NOW.plus(DAY.multipliedBy(2)), NOW.plus(DAY.multipliedBy(200)));
         Location here = new Location.File(java.nio.file.Path.of("/x.crt"));
         List<CertificateRecord> records = inspect(List.of(new CertificateSource(here,
                 List.of(expired.cert(), expiring.cert(), healthy.cert(), later.cert()), Optional.empty(), Optional.empty())));
@@ -51,11 +52,11 @@ class CertificateChecksTest {
 
     @Test
     void aKeyThatIsNotTheCertificatesIsFlaggedWhateverItsType() {
-        TestPki.Issued leaf = TestPki.leaf(CA, "CN=leaf", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
-        TestPki.Issued rsa = TestPki.rsaLeaf(CA, "CN=rsa", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
+        Pki.Issued leaf = Pki.leaf(CA, "CN=leaf", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
+        Pki.Issued rsa = Pki.rsaLeaf(CA, "CN=rsa", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
         Location here = new Location.File(java.nio.file.Path.of("/x.crt"));
         CertificateSource.PairedKey own = new CertificateSource.PairedKey(leaf.keys().getPrivate(), "own.key");
-        CertificateSource.PairedKey otherEc = new CertificateSource.PairedKey(TestPki.ecKeys().getPrivate(), "other.key");
+        CertificateSource.PairedKey otherEc = new CertificateSource.PairedKey(Pki.ecKeys().getPrivate(), "other.key");
         CertificateSource.PairedKey rsaKey = new CertificateSource.PairedKey(rsa.keys().getPrivate(), "rsa.key");
         List<CertificateRecord> r = inspect(List.of(
                 new CertificateSource(here, List.of(leaf.cert()), Optional.of(own), Optional.empty()),
@@ -73,9 +74,9 @@ class CertificateChecksTest {
 
     @Test
     void aBundleThatLostTheLeafsIssuerBreaksTheChainEvenUnderTheSameName() {
-        TestPki.Issued oldCa = TestPki.ca("CN=test-ca", NOW.minus(DAY.multipliedBy(400)), NOW.plus(DAY.multipliedBy(3000)));
-        TestPki.Issued byOld = TestPki.leaf(oldCa, "CN=leaf-old", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
-        TestPki.Issued byNew = TestPki.leaf(CA, "CN=leaf-new", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
+        Pki.Issued oldCa = Pki.ca("CN=test-ca", NOW.minus(DAY.multipliedBy(400)), NOW.plus(DAY.multipliedBy(3000)));
+        Pki.Issued byOld = Pki.leaf(oldCa, "CN=leaf-old", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
+        Pki.Issued byNew = Pki.leaf(CA, "CN=leaf-new", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
         CertificateSource.Bundle bundle = new CertificateSource.Bundle("ca.crt", List.of(CA.cert()));
         Location here = new Location.InSecret("ns", "s", "tls.crt");
         List<CertificateRecord> r = inspect(List.of(
@@ -88,11 +89,11 @@ class CertificateChecksTest {
 
     @Test
     void aChainInTheSameValueLeadsToTheBundle() {
-        TestPki.Issued intermediateKeys = TestPki.ca("CN=intermediate", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(900)));
+        Pki.Issued intermediateKeys = Pki.ca("CN=intermediate", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(900)));
         // the intermediate's certificate is issued by CA, with the intermediate's own key
-        java.security.cert.X509Certificate intermediate = TestPki.leafWithKeys(CA, "CN=intermediate",
+        java.security.cert.X509Certificate intermediate = Pki.leafWithKeys(CA, "CN=intermediate",
                 intermediateKeys.keys(), NOW.minus(DAY), NOW.plus(DAY.multipliedBy(900)), true);
-        TestPki.Issued leaf = TestPki.leaf(new TestPki.Issued(intermediate, intermediateKeys.keys()), "CN=leaf",
+        Pki.Issued leaf = Pki.leaf(new Pki.Issued(intermediate, intermediateKeys.keys()), "CN=leaf",
                 NOW.minus(DAY), NOW.plus(DAY.multipliedBy(200)));
         CertificateSource.Bundle bundle = new CertificateSource.Bundle("ca.crt", List.of(CA.cert()));
         Location here = new Location.InSecret("ns", "s", "tls.crt");
@@ -134,8 +135,8 @@ class CertificateChecksTest {
 
     @Test
     void aKesSecretPairsPublicCrtWithPrivateKeyAndATlsSecretChecksAgainstItsCaCrt() {
-        TestPki.Issued kes = TestPki.leaf(CA, "CN=kes", NOW.minus(DAY.multipliedBy(400)), NOW.minus(DAY), "kes.minio.svc");
-        TestPki.Issued other = TestPki.leaf(CA, "CN=other", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(100)));
+        Pki.Issued kes = Pki.leaf(CA, "CN=kes", NOW.minus(DAY.multipliedBy(400)), NOW.minus(DAY), "kes.minio.svc");
+        Pki.Issued other = Pki.leaf(CA, "CN=other", NOW.minus(DAY), NOW.plus(DAY.multipliedBy(100)));
         StoredSecret kesSecret = new StoredSecret("minio", "kes-tenant-kes-tls", "Opaque",
                 KubeStorage.data("public.crt", kes.certPem(), "private.key", other.keyPem(), "config", "not pem"));
         List<CertificateRecord> r = inspect(SecretCertificates.of(kesSecret));
@@ -169,7 +170,7 @@ class CertificateChecksTest {
 
     @Test
     void theMetricEscapesLabelValuesAsThePrometheusTextFormatRequires() {
-        TestPki.Issued odd = TestPki.selfSigned("CN=a \\\"quoted\\\" \\\\ name,O=x", NOW.minus(DAY), NOW.plus(DAY));
+        Pki.Issued odd = Pki.selfSigned("CN=a \\\"quoted\\\" \\\\ name,O=x", NOW.minus(DAY), NOW.plus(DAY));
         CertificateRecord r = inspect(List.of(new CertificateSource(new Location.InSecret("ns", "we\"ird\nname", "tls.crt"),
                 List.of(odd.cert()), Optional.empty(), Optional.empty()))).get(0);
         String text = ExpirationMetrics.render(List.of(r, r));

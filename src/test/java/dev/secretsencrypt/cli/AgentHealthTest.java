@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.testing.EtcdCluster;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -51,11 +53,13 @@ class AgentHealthTest {
         agent = RunningAgent.start(servers, "node-1");
         agent.awaitLine(l -> l.contains("agent started on node-1"), Duration.ofSeconds(60), "its start");
         // the report is logged before the round ends with the servers' list: /metrics has it a moment later
-        HttpResponse<String> metrics = agent.get("/metrics");
-        for (int i = 0; i < 50 && !metrics.body().contains("secrets_encrypt_server_loaded"); i++) {
-            Thread.sleep(100);
-            metrics = agent.get("/metrics");
-        }
+        HttpResponse<String> metrics = Await.until(Duration.ofSeconds(5), "the servers' list on /metrics", () -> {
+            try {
+                return Optional.of(agent.get("/metrics")).filter(m -> m.body().contains("secrets_encrypt_server_loaded"));
+            } catch (Exception notYet) {
+                return Optional.empty();
+            }
+        });
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("\nsecrets_encrypt_stage{stage=\"start\"} 1.0\n"), metrics.body());
         assertTrue(metrics.body().contains("\nsecrets_encrypt_server_loaded{node=\"node-1\",source=\"file\"} 1.0\n"),
@@ -77,16 +81,9 @@ class AgentHealthTest {
         HttpResponse<String> back = awaitHealth(r -> r.statusCode() == 200, "ok once etcd is back");
         System.out.printf("/healthz ok %.1f s after etcd was back%n", (System.nanoTime() - backAt) / 1e9);
         assertEquals("ok\n", back.body());
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String nodes = "";
-        while (System.nanoTime() < deadline) {
-            nodes = servers.on("node-1", "nodes").out();
-            if (nodes.matches("(?s).*\nnode-1 .* yes(\n.*|$)")) {
-                return;
-            }
-            Thread.sleep(300);
-        }
-        fail("node-1's report not fresh again after etcd came back:\n" + nodes + "\n" + agent.log());
+        Await.until(Duration.ofSeconds(60), "node-1's report fresh again after etcd came back",
+                () -> Optional.of(servers.on("node-1", "nodes").out())
+                        .filter(nodes -> nodes.matches("(?s).*\nnode-1 .* yes(\n.*|$)")), agent::log);
     }
 
     @Test
@@ -136,17 +133,7 @@ class AgentHealthTest {
                 refused.err());
     }
 
-    HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        HttpResponse<String> last = null;
-        while (System.nanoTime() < deadline) {
-            last = agent.get("/healthz");
-            if (wanted.test(last)) {
-                return last;
-            }
-            Thread.sleep(250);
-        }
-        return fail("/healthz not " + what + ": " + (last == null ? "-" : last.statusCode() + " " + last.body())
-                + "\n" + agent.log());
+    HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, String what) {
+        return agent.awaitHealth(wanted, Duration.ofSeconds(90), what);
     }
 }

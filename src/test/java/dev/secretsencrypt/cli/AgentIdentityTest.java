@@ -151,18 +151,8 @@ class AgentIdentityTest {
         return a;
     }
 
-    void awaitHealth(RunningAgent agent, Predicate<HttpResponse<String>> wanted) throws Exception {
-        long deadline = System.nanoTime() + SOON.toNanos();
-        HttpResponse<String> last = null;
-        while (System.nanoTime() < deadline) {
-            last = agent.get("/healthz");
-            if (wanted.test(last)) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("/healthz of " + agent.node + " still " + (last == null ? "" : last.statusCode() + " "
-                + last.body()) + "\n" + agent.log());
+    void awaitHealth(RunningAgent agent, Predicate<HttpResponse<String>> wanted) {
+        agent.awaitHealth(wanted, SOON, "as wanted");
     }
 
     JsonNode nodes() throws Exception {

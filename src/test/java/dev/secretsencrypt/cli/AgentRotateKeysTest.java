@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.testing.ChildJvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import java.nio.file.Files;
@@ -18,7 +20,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
@@ -140,11 +144,8 @@ class AgentRotateKeysTest {
         apiservers.get("node-2").setLag(LAGGING);
         long t0 = System.nanoTime();
         // nobody runs a command: the leading agent starts the rotation when it is due and waits for node-2 each time
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!(stage().equals("reencrypt_finished") && servers.on("node-1", "status").out().contains("Retired keys"))
-                && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-        }
+        Await.until(Duration.ofSeconds(120), "the scheduled rotation retired a key", Await.quietly(() ->
+                stage().equals("reencrypt_finished") && servers.on("node-1", "status").out().contains("Retired keys")));
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
         String leaderLog = "";
         for (String node : SERVERS) {
@@ -162,7 +163,7 @@ class AgentRotateKeysTest {
                 "every server on the final config");
         everyValueUnderTheNewKey();
         // back-pressure: the next one is due 25 s after this one retired its key, not at once
-        Thread.sleep(5000);
+        Thread.sleep(5000); // the point: five seconds in which nothing may start
         assertEquals("reencrypt_finished", stage(), "a second rotation began before it was due");
     }
 
@@ -190,13 +191,13 @@ class AgentRotateKeysTest {
         assertTrue(forget.err().contains("the agent on node-3 is running"), forget.err());
 
         // an agent on another machine under node-3's name is refused before it touches node-3's report lease
-        List<String> impostor = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
-        impostor.addAll(servers.args("node-3", "agent", "--metrics-address", "off", "--report-lease-seconds", "4"));
+        List<String> impostor = new ArrayList<>(ChildJvm.command(servers.args("node-3", "agent", "--metrics-address",
+                "off", "--report-lease-seconds", "4")));
         impostor.set(impostor.indexOf("-d") + 1, tmp.resolve("another-machine").toString());
         Process other = new ProcessBuilder(impostor).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("impostor.log").toFile()).start();
-        Thread.sleep(8000);
+        Await.until(Duration.ofSeconds(60), "the impostor refused", Await.quietly(() ->
+                Files.readString(tmp.resolve("impostor.log")).contains("another machine reports as node-3")));
         other.destroy();
         other.waitFor(20, TimeUnit.SECONDS);
         String log = Files.readString(tmp.resolve("impostor.log"));
@@ -281,18 +282,15 @@ class AgentRotateKeysTest {
     }
 
     /** Waits (at most 30 s) until {@code nodes -o json} (the array of servers) matches. */
-    void awaitNodes(Predicate<JsonNode> matches, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String last = "";
-        while (System.nanoTime() < deadline) {
+    void awaitNodes(Predicate<JsonNode> matches, String what) {
+        java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("");
+        BooleanSupplier matched = Await.quietly(() -> {
             Cli.Result r = servers.on("node-1", "nodes", "-o", "json");
-            last = r.all();
-            if (r.exitCode() == 0 && matches.test(new ObjectMapper().readTree(r.out()))) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not within 30 s: " + what + "\n" + last);
+            last.set(r.all());
+            return r.exitCode() == 0 && matches.test(new ObjectMapper().readTree(r.out()));
+        });
+        Await.until(Duration.ofSeconds(30), what, () -> matched.getAsBoolean() ? Optional.of(true) : Optional.empty(),
+                last::get);
     }
 
     String stage() throws Exception {

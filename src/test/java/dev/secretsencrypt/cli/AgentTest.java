@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import java.net.http.HttpResponse;
@@ -25,6 +26,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -222,7 +224,7 @@ class AgentTest {
         long done = 0;
         while (done == 0 && System.nanoTime() < deadline) {
             done = servers.checkpointDone();
-            Thread.sleep(5);
+            Thread.sleep(5); // the point: the kill lands right after the first checkpoint, inside the pass
         }
         assertEquals(128 + 9, leader.kill(), "SIGKILL of the leader");
         long killedAt = System.nanoTime();
@@ -264,11 +266,14 @@ class AgentTest {
         RunningAgent leader = awaitLeader();
         for (RunningAgent a : agents.values()) {
             // an agent refreshes the other servers' reports at its own rounds (every 5 probe intervals when loaded)
-            HttpResponse<String> metrics = a.get("/metrics");
-            for (int i = 0; i < 100 && !everyServerLoaded(metrics.body()); i++) {
-                Thread.sleep(100);
-                metrics = a.get("/metrics");
-            }
+            HttpResponse<String> metrics = Await.until(Duration.ofSeconds(10), a.node + "'s /metrics with every "
+                    + "server loaded", () -> {
+                        try {
+                            return Optional.of(a.get("/metrics")).filter(m -> everyServerLoaded(m.body()));
+                        } catch (Exception notYet) {
+                            return Optional.empty();
+                        }
+                    });
             assertEquals(200, metrics.statusCode(), metrics.body());
             assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
                     metrics.headers().toString());
@@ -350,48 +355,32 @@ class AgentTest {
         return rows;
     }
 
-    void awaitNode(String node, Predicate<JsonNode> wanted, String what) throws Exception {
-        long deadline = System.nanoTime() + SOON.toNanos();
-        List<JsonNode> rows = List.of();
-        while (System.nanoTime() < deadline) {
-            rows = nodes();
-            if (rows.stream().anyMatch(r -> r.path("name").asText().equals(node) && wanted.test(r))) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        fail(node + " not " + what + ": " + rows);
+    void awaitNode(String node, Predicate<JsonNode> wanted, String what) {
+        Await.until(SOON, node + " " + what, Await.quietly(() -> nodes().stream()
+                .anyMatch(r -> r.path("name").asText().equals(node) && wanted.test(r))));
     }
 
     /** Every server reports the current config at {@code stage}, fresh: what rotate and reencrypt wait for. */
-    void awaitEveryServerOn(String stage) throws Exception {
-        long deadline = System.nanoTime() + SOON.toNanos();
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            Cli.Result status = servers.on("node-1", "status");
-            last = status.out();
-            List<JsonNode> rows = nodes();
-            if (status.out().contains("Current Rotation Stage: " + stage + "\n") && rows.size() == NODES.size()
-                    && rows.stream().allMatch(r -> !r.path("stale").asBoolean() && !r.path("mustreload").asBoolean())
-                    && status.out().contains("All hashes match")) {
-                return;
+    void awaitEveryServerOn(String stage) {
+        Await.until(SOON, "every server reports " + stage, () -> {
+            try {
+                Cli.Result status = servers.on("node-1", "status");
+                List<JsonNode> rows = nodes();
+                return Optional.of(status).filter(x -> x.out().contains("Current Rotation Stage: " + stage + "\n")
+                        && rows.size() == NODES.size() && rows.stream().allMatch(r -> !r.path("stale").asBoolean()
+                        && !r.path("mustreload").asBoolean()) && x.out().contains("All hashes match"));
+            } catch (Exception notYet) {
+                return Optional.empty();
             }
-            Thread.sleep(200);
-        }
-        fail("not every server reports " + stage + ":\n" + last + "\n" + agentLogs());
+        }, () -> servers.on("node-1", "status").out() + "\n" + agentLogs());
     }
 
-    RunningAgent awaitLeader() throws Exception {
-        long deadline = System.nanoTime() + SOON.toNanos();
-        while (System.nanoTime() < deadline) {
+    RunningAgent awaitLeader() {
+        return Await.until(SOON, "one agent leads", () -> {
             List<RunningAgent> leading = agents.values().stream().filter(RunningAgent::leads).toList();
-            if (leading.size() == 1) {
-                return leading.get(0);
-            }
             assertTrue(leading.size() < 2, "two agents lead at once: " + leading.stream().map(a -> a.node).toList());
-            Thread.sleep(100);
-        }
-        return fail("no agent leads:\n" + agentLogs());
+            return leading.stream().findFirst();
+        }, this::agentLogs);
     }
 
     String agentLogs() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
@@ -230,7 +231,7 @@ class ApiserversAccountedForTest {
                     servers.kv().put(ByteSequence.from(k), ByteSequence.from(old.seal(plain.get(key), k)))
                             .get(10, TimeUnit.SECONDS);
                     writes.incrementAndGet();
-                    Thread.sleep(20); // an apiserver's pace: the pass's compare-and-swap gets its turn
+                    Thread.sleep(20); // the point: an apiserver's pace, so the pass's compare-and-swap gets its turn
                 } catch (Exception e) {
                     return;
                 }
@@ -296,11 +297,8 @@ class ApiserversAccountedForTest {
     void awaitLease(String host) throws Exception {
         String key = servers.etcdPrefix + "/leases/kube-system/"
                 + dev.secretsencrypt.apiserver.ApiserverIdentity.ofHostname(host).leaseName();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (servers.kv().get(ByteSequence.from(key, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "no identity lease of " + host);
-            Thread.sleep(100);
-        }
+        Await.until(Duration.ofSeconds(10), "the identity lease of " + host, Await.quietly(() -> !servers.kv()
+                .get(ByteSequence.from(key, StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().isEmpty()));
     }
 
     String hashLine() {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.certs.KubeStorage;
-import dev.secretsencrypt.certs.TestPki;
+import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
@@ -116,7 +116,7 @@ class CertsClusterTest {
         put(key, sealer == null ? object : sealer.seal(object, k));
     }
 
-    String key(TestPki.Issued issued) {
+    String key(Pki.Issued issued) {
         String pem = issued.keyPem();
         keys.add(pem);
         return pem;
@@ -124,28 +124,28 @@ class CertsClusterTest {
 
     @Test
     void everyCertificateInTheStoredSecretsIsReadWhateverKeyWroteIt() throws Exception {
-        TestPki.Issued ca = TestPki.ca("CN=cluster-issuer", days(-400), days(3000));
-        TestPki.Issued oldCa = TestPki.ca("CN=old-issuer", days(-900), days(1000));
+        Pki.Issued ca = Pki.ca("CN=cluster-issuer", days(-400), days(3000));
+        Pki.Issued oldCa = Pki.ca("CN=old-issuer", days(-900), days(1000));
         // KES: an Opaque Secret with public.crt and private.key, expired 4 days ago; protobuf, aesgcm (the writer)
-        TestPki.Issued kes = TestPki.leaf(ca, "CN=kes-tenant-kes", days(-94), days(-4), "kes-tenant-kes.minio.svc");
+        Pki.Issued kes = Pki.leaf(ca, "CN=kes-tenant-kes", days(-94), days(-4), "kes-tenant-kes.minio.svc");
         store("minio", "kes-tenant-kes-tls", KubeStorage.protobuf("minio", "kes-tenant-kes-tls", "Opaque",
                 KubeStorage.data("public.crt", kes.certPem(), "private.key", key(kes))), envelope("aesgcm/"));
         // a cert-manager TLS Secret expiring in 9 days: JSON, secretbox (the prepared key)
-        TestPki.Issued web = TestPki.leaf(ca, "CN=web.example.com", days(-81), days(9), "web.example.com");
+        Pki.Issued web = Pki.leaf(ca, "CN=web.example.com", days(-81), days(9), "web.example.com");
         store("web", "web-tls", KubeStorage.json("web", "web-tls", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", web.certPem(), "tls.key", key(web), "ca.crt", ca.certPem())),
                 envelope("secretbox/"));
         // a healthy TLS Secret: protobuf, the retired aescbc key (a value restored from an old snapshot)
-        TestPki.Issued api = TestPki.leaf(ca, "CN=api.example.com", days(-10), days(80), "api.example.com");
+        Pki.Issued api = Pki.leaf(ca, "CN=api.example.com", days(-10), days(80), "api.example.com");
         store("web", "api-tls", KubeStorage.protobuf("web", "api-tls", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", api.certPem(), "tls.key", key(api), "ca.crt", ca.certPem())), retiredAescbc);
         // a TLS Secret whose tls.key belongs to another certificate: plain (identity), protobuf
-        TestPki.Issued other = TestPki.leaf(ca, "CN=other", days(-10), days(80));
+        Pki.Issued other = Pki.leaf(ca, "CN=other", days(-10), days(80));
         store("shop", "shop-tls", KubeStorage.protobuf("shop", "shop-tls", "kubernetes.io/tls",
-                KubeStorage.data("tls.crt", TestPki.leaf(ca, "CN=shop.example.com", days(-10), days(200)).certPem(),
+                KubeStorage.data("tls.crt", Pki.leaf(ca, "CN=shop.example.com", days(-10), days(200)).certPem(),
                         "tls.key", key(other))), null);
         // a CA rotation left half done: ca.crt holds only the new CA, tls.crt is still from the old one; JSON, plain
-        TestPki.Issued legacy = TestPki.leaf(oldCa, "CN=legacy.example.com", days(-10), days(300));
+        Pki.Issued legacy = Pki.leaf(oldCa, "CN=legacy.example.com", days(-10), days(300));
         store("shop", "legacy-tls", KubeStorage.json("shop", "legacy-tls", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", legacy.certPem(), "tls.key", key(legacy), "ca.crt", ca.certPem())), null);
         // Secrets without certificates are read and say nothing
@@ -194,7 +194,7 @@ class CertsClusterTest {
 
     @Test
     void aSecretNoKeyOpensIsNamedAndFailsTheRun() throws Exception {
-        TestPki.Issued ca = TestPki.ca("CN=cluster-issuer", days(-400), days(3000));
+        Pki.Issued ca = Pki.ca("CN=cluster-issuer", days(-400), days(3000));
         store("web", "fine", KubeStorage.protobuf("web", "fine", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", ca.certPem())), envelope("aesgcm/"));
         put(etcdPrefix + "/secrets/web/lost", "k8s:enc:aescbc:v1:gone:0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
@@ -213,8 +213,8 @@ class CertsClusterTest {
 
     @Test
     void aHealthyClusterExitsZero() throws Exception {
-        TestPki.Issued ca = TestPki.ca("CN=cluster-issuer", days(-400), days(3000));
-        TestPki.Issued web = TestPki.leaf(ca, "CN=web.example.com", days(-10), days(80));
+        Pki.Issued ca = Pki.ca("CN=cluster-issuer", days(-400), days(3000));
+        Pki.Issued web = Pki.leaf(ca, "CN=web.example.com", days(-10), days(80));
         store("web", "web-tls", KubeStorage.protobuf("web", "web-tls", "kubernetes.io/tls",
                 KubeStorage.data("tls.crt", web.certPem(), "tls.key", key(web), "ca.crt", ca.certPem())),
                 envelope("aesgcm/"));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.secretsencrypt.certs.TestPki;
+import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.testing.ExternalTools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +36,7 @@ class CertsCommandTest {
         return NOW.plus(DAY.multipliedBy(n));
     }
 
-    String key(TestPki.Issued issued) {
+    String key(Pki.Issued issued) {
         String pem = issued.keyPem();
         keys.add(pem);
         return pem;
@@ -64,41 +64,41 @@ class CertsCommandTest {
 
     /** A kubeadm control plane and a kubelet, with one of each problem. */
     void seedHost() throws Exception {
-        TestPki.Issued ca = TestPki.ca("CN=kubernetes", days(-400), days(3250));
-        TestPki.Issued oldCa = TestPki.ca("CN=kubernetes", days(-800), days(2000)); // same name, another key
-        TestPki.Issued frontProxyCa = TestPki.ca("CN=front-proxy-ca", days(-400), days(3250));
-        TestPki.Issued etcdCa = TestPki.ca("CN=etcd-ca", days(-400), days(3250));
+        Pki.Issued ca = Pki.ca("CN=kubernetes", days(-400), days(3250));
+        Pki.Issued oldCa = Pki.ca("CN=kubernetes", days(-800), days(2000)); // same name, another key
+        Pki.Issued frontProxyCa = Pki.ca("CN=front-proxy-ca", days(-400), days(3250));
+        Pki.Issued etcdCa = Pki.ca("CN=etcd-ca", days(-400), days(3250));
         write("etc/kubernetes/pki/ca.crt", ca.certPem());
         write("etc/kubernetes/pki/ca.key", key(ca));
-        TestPki.Issued apiserver = TestPki.leaf(ca, "CN=kube-apiserver", days(-300), days(65), "kubernetes.default.svc");
+        Pki.Issued apiserver = Pki.leaf(ca, "CN=kube-apiserver", days(-300), days(65), "kubernetes.default.svc");
         write("etc/kubernetes/pki/apiserver.crt", apiserver.certPem());
         write("etc/kubernetes/pki/apiserver.key", key(apiserver));
         // half-done CA rotation: ca.crt is the new CA, this leaf was signed by the old one
-        TestPki.Issued kubeletClient = TestPki.leaf(oldCa, "CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins",
+        Pki.Issued kubeletClient = Pki.leaf(oldCa, "CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins",
                 days(-300), days(65));
         write("etc/kubernetes/pki/apiserver-kubelet-client.crt", kubeletClient.certPem());
         write("etc/kubernetes/pki/front-proxy-ca.crt", frontProxyCa.certPem());
         write("etc/kubernetes/pki/front-proxy-client.crt",
-                TestPki.leaf(frontProxyCa, "CN=front-proxy-client", days(-300), days(65)).certPem());
+                Pki.leaf(frontProxyCa, "CN=front-proxy-client", days(-300), days(65)).certPem());
         write("etc/kubernetes/pki/apiserver-etcd-client.crt",
-                TestPki.leaf(etcdCa, "CN=kube-apiserver-etcd-client", days(-300), days(12)).certPem());
+                Pki.leaf(etcdCa, "CN=kube-apiserver-etcd-client", days(-300), days(12)).certPem());
         write("etc/kubernetes/pki/etcd/ca.crt", etcdCa.certPem());
-        TestPki.Issued etcdServer = TestPki.leaf(etcdCa, "CN=etcd-server", days(-400), days(-2), "localhost");
+        Pki.Issued etcdServer = Pki.leaf(etcdCa, "CN=etcd-server", days(-400), days(-2), "localhost");
         write("etc/kubernetes/pki/etcd/server.crt", etcdServer.certPem());
         write("etc/kubernetes/pki/etcd/server.key", key(etcdServer));
         // the kubelet: the current client certificate (cert + key in one file), an old rotated one, and kubelet.crt
         // whose kubelet.key was replaced by another key
-        TestPki.Issued current = TestPki.leaf(ca, "CN=system:node:node-1,O=system:nodes", days(-360), days(5));
+        Pki.Issued current = Pki.leaf(ca, "CN=system:node:node-1,O=system:nodes", days(-360), days(5));
         Path currentFile = write("var/lib/kubelet/pki/kubelet-client-2025-12-05-08-00-00.pem", current.certPem(), key(current));
         Files.createSymbolicLink(currentFile.resolveSibling("kubelet-client-current.pem"), currentFile.getFileName());
-        TestPki.Issued rotatedAway = TestPki.leaf(ca, "CN=system:node:node-1,O=system:nodes", days(-720), days(-360));
+        Pki.Issued rotatedAway = Pki.leaf(ca, "CN=system:node:node-1,O=system:nodes", days(-720), days(-360));
         write("var/lib/kubelet/pki/kubelet-client-2024-12-05-08-00-00.pem", rotatedAway.certPem(), key(rotatedAway));
-        TestPki.Issued serving = TestPki.selfSigned("CN=node-1@1764000000", days(-10), days(355), "node-1");
+        Pki.Issued serving = Pki.selfSigned("CN=node-1@1764000000", days(-10), days(355), "node-1");
         write("var/lib/kubelet/pki/kubelet.crt", serving.certPem());
-        write("var/lib/kubelet/pki/kubelet.key", key(TestPki.selfSigned("CN=other", days(-1), days(1))));
+        write("var/lib/kubelet/pki/kubelet.key", key(Pki.selfSigned("CN=other", days(-1), days(1))));
         // k3s: a certificate from a server whose clock ran ahead
         write("var/lib/rancher/k3s/server/tls/serving-kube-apiserver.crt",
-                TestPki.selfSigned("CN=k3s", days(3), days(365)).certPem());
+                Pki.selfSigned("CN=k3s", days(3), days(365)).certPem());
     }
 
     List<String> lineOf(String text, String where) {
@@ -165,9 +165,9 @@ class CertsCommandTest {
 
     @Test
     void aHealthyTreeExitsZeroAndWarnAcceptsHours() throws Exception {
-        TestPki.Issued ca = TestPki.ca("CN=kubernetes", days(-10), days(3000));
+        Pki.Issued ca = Pki.ca("CN=kubernetes", days(-10), days(3000));
         write("etc/kubernetes/pki/ca.crt", ca.certPem());
-        TestPki.Issued leaf = TestPki.leaf(ca, "CN=kube-apiserver", days(-10), days(40));
+        Pki.Issued leaf = Pki.leaf(ca, "CN=kube-apiserver", days(-10), days(40));
         write("etc/kubernetes/pki/apiserver.crt", leaf.certPem());
         write("etc/kubernetes/pki/apiserver.key", key(leaf));
         Cli.Result clean = cli.run("certs", "--host-root", tmp.resolve("host").toString());
@@ -181,11 +181,11 @@ class CertsCommandTest {
 
     @Test
     void theEtcdClientCertificateInsideAKnownDirectoryIsListedOnceWithItsKey() throws Exception {
-        TestPki.Issued etcdCa = TestPki.ca("CN=etcd-ca", days(-10), days(3000));
-        TestPki.Issued client = TestPki.leaf(etcdCa, "CN=kube-apiserver-etcd-client", days(-10), days(300));
+        Pki.Issued etcdCa = Pki.ca("CN=etcd-ca", days(-10), days(3000));
+        Pki.Issued client = Pki.leaf(etcdCa, "CN=kube-apiserver-etcd-client", days(-10), days(300));
         Path cert = write("etc/kubernetes/pki/apiserver-etcd-client.crt", client.certPem());
         write("etc/kubernetes/pki/apiserver-etcd-client.key", key(client));
-        Path otherKey = write("elsewhere/etcd-client.key", key(TestPki.leaf(etcdCa, "CN=x", days(-1), days(1))));
+        Path otherKey = write("elsewhere/etcd-client.key", key(Pki.leaf(etcdCa, "CN=x", days(-1), days(1))));
         Cli.Result r = cli.run("certs", "--host-root", tmp.resolve("host").toString(), "--cert", cert.toString(),
                 "--key", otherKey.toString());
         assertEquals(1, r.exitCode(), r.all());

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import dev.secretsencrypt.testing.Await;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,11 +62,10 @@ class EtcdTlsTest {
                 "--client-cert-auth", "--trusted-ca-file", pki.resolve("ca.crt").toString(),
                 "--logger", "zap", "--log-outputs", "stderr")
                 .redirectErrorStream(true).redirectOutput(pki.resolve("etcd.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!Files.readString(pki.resolve("etcd.log")).contains("serving client traffic securely")) {
-            assertTrue(etcd.isAlive() && System.nanoTime() < deadline, Files.readString(pki.resolve("etcd.log")));
-            Thread.sleep(50);
-        }
+        Await.until(Duration.ofSeconds(20), "etcd serving TLS", Await.quietly(() -> {
+            assertTrue(etcd.isAlive(), Files.readString(pki.resolve("etcd.log")));
+            return Files.readString(pki.resolve("etcd.log")).contains("serving client traffic securely");
+        }));
         Cli.writeToken(pki.resolve("token"), "tls-cluster-token");
     }
 

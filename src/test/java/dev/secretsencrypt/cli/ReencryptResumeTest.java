@@ -93,7 +93,7 @@ class ReencryptResumeTest {
                 }
                 break;
             }
-            Thread.sleep(5);
+            Thread.sleep(5); // the point: the signal lands mid-pass, right after the checkpoint it waits for
         }
         assertTrue(child.waitFor(10, TimeUnit.SECONDS));
         assertTrue(doneAtKill > 0 && doneAtKill < SECRETS, "killed midway, at " + doneAtKill + ": "
@@ -122,7 +122,7 @@ class ReencryptResumeTest {
         long leaseGone = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
         Cli.Result resumed;
         do {
-            Thread.sleep(1000);
+            Thread.sleep(1000); // the point: an operator retrying once a second until the dead run's lease lapses
             resumed = se("reencrypt");
         } while (resumed.exitCode() != 0 && resumed.err().contains("running on node-1") && System.nanoTime() < leaseGone);
         assertEquals(0, resumed.exitCode(), resumed.all());

@@ -46,7 +46,7 @@ class RotateKeysInterruptedTest {
         Cli own = new Cli();
         server.submit(() -> {
             while (!stop.get()) {
-                Thread.sleep(200);
+                Thread.sleep(200); // the point: the server restarts every 200 ms, as an operator follows the prompts
                 own.run(servers.args("node-1", "sync").toArray(String[]::new));
             }
             return null;
@@ -59,7 +59,7 @@ class RotateKeysInterruptedTest {
             long doneAtStop = 0;
             while (System.nanoTime() < deadline && child.isAlive() && doneAtStop == 0) {
                 doneAtStop = servers.checkpointDone();
-                Thread.sleep(5);
+                Thread.sleep(5); // the point: the interrupt lands mid-pass, right after its first checkpoint
             }
             child.destroy(); // SIGTERM, as Ctrl-C's SIGINT
             assertTrue(child.waitFor(20, TimeUnit.SECONDS));

@@ -137,7 +137,7 @@ class RotateKeysKilledTest {
         long done = 0;
         while (done == 0 && child.isAlive() && System.nanoTime() < deadline) {
             done = servers.checkpointDone();
-            Thread.sleep(5);
+            Thread.sleep(5); // the point: the kill lands inside the pass, right after its first checkpoint
         }
         assertTrue(done > 0 && done < MANY, "killed inside the pass, at " + done + ":\n" + log);
     }

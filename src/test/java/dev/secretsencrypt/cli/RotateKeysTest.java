@@ -156,7 +156,7 @@ class RotateKeysTest {
                 servers.add(own);
                 pool.submit(() -> {
                     while (!stop.get()) {
-                        Thread.sleep(delay);
+                        Thread.sleep(delay); // the point: this server restarts (syncs) at its own pace
                         own.run(args(node, "sync"));
                     }
                     return null;

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.secretsencrypt.testing.Await;
 
 /**
  * {@code secrets-encrypt agent} of one simulated server, in a JVM of its own (so a test can SIGKILL it), with the
@@ -148,6 +149,19 @@ final class RunningAgent implements AutoCloseable {
     HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort() + path))
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The first answer of /healthz that {@code wanted} accepts, waiting at most {@code within}. */
+    HttpResponse<String> awaitHealth(Predicate<HttpResponse<String>> wanted, Duration within, String what) {
+        java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> last = new java.util.concurrent.atomic.AtomicReference<>();
+        return Await.until(within, node + "'s /healthz " + what, () -> {
+            try {
+                last.set(get("/healthz"));
+            } catch (Exception notYet) {
+                return Optional.empty();
+            }
+            return Optional.of(last.get()).filter(wanted);
+        }, () -> (last.get() == null ? "-" : last.get().statusCode() + " " + last.get().body()) + "\n" + log());
     }
 
     /** SIGKILL: no shutdown hook runs, no lease is revoked. Returns the exit code. */

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.testing.ChildJvm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,10 +80,7 @@ final class SimulatedServers {
 
     /** The command in a JVM of its own, as {@code node}: a process the test can kill. Not started yet. */
     ProcessBuilder child(String node, String... command) {
-        List<String> all = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main"));
-        all.addAll(args(node, command));
-        return new ProcessBuilder(all);
+        return new ProcessBuilder(ChildJvm.command(args(node, command)));
     }
 
     Path configFile(String node) {

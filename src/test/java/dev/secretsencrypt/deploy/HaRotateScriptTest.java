@@ -1,5 +1,6 @@
 package dev.secretsencrypt.deploy;
 
+import dev.secretsencrypt.testing.ChildJvm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,9 +52,7 @@ class HaRotateScriptTest {
         // `secrets-encrypt` on PATH, as install.sh puts it there: this build, on the test's class path
         bin = Files.createDirectories(tmp.resolve("bin"));
         Path tool = bin.resolve("secrets-encrypt");
-        Files.writeString(tool, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java")
-                + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp '" + System.getProperty("java.class.path")
-                + "' dev.secretsencrypt.cli.Main \"$@\"\n");
+        Files.writeString(tool, ChildJvm.script());
         Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
         token = tmp.resolve("token");
         Files.writeString(token, "K10ha-rotate-script-token");

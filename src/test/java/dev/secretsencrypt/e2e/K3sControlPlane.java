@@ -1,5 +1,6 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.testing.Await;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -90,11 +92,8 @@ final class K3sControlPlane implements ControlPlane {
             throw new UncheckedIOException(e);
         }
         URI api = URI.create("https://" + k3s.getHost() + ":" + k3s.getMappedPort(6443));
-        server = new ApiServer("node-1", dataDir, new KubeApi(api, new TestPki(tls).clientTls()), K3S_HOSTNAME);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!server.api().ready() && System.nanoTime() < deadline) {
-            RotationScenarios.sleep(500);
-        }
+        server = new ApiServer("node-1", dataDir, new KubeApi(api, new ControlPlanePki(tls).clientTls()), K3S_HOSTNAME);
+        Await.until(Duration.ofSeconds(120), "K3s' kube-apiserver ready", () -> server.api().ready());
     }
 
     @Override

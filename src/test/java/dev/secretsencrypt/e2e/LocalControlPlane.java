@@ -1,5 +1,6 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.apiserver.ApiserverEndpoint;
 import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.Client;
@@ -20,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * kube-apiserver processes on loopback over one etcd process, all in a temp dir: free ports, certificates and
- * service-account keys made by the test ({@link TestPki}), each server's {@code --encryption-provider-config}
+ * service-account keys made by the test ({@link ControlPlanePki}), each server's {@code --encryption-provider-config}
  * in its own data dir, automatic reload on, each under its node name as host name ({@code unshare --uts}: root).
  * Logs: {@code <root>/<node>/kube-apiserver.log}.
  */
@@ -29,12 +30,12 @@ final class LocalControlPlane implements ControlPlane {
 
     private final Path root;
     private final EtcdCluster etcd;
-    private final TestPki pki;
+    private final ControlPlanePki pki;
     private final Path binary;
     private final List<Server> servers = new ArrayList<>();
     private final Thread onExit = new Thread(this::close, "kube-apiserver-shutdown");
 
-    private LocalControlPlane(Path root, EtcdCluster etcd, TestPki pki, Path binary) {
+    private LocalControlPlane(Path root, EtcdCluster etcd, ControlPlanePki pki, Path binary) {
         this.root = root;
         this.etcd = etcd;
         this.pki = pki;
@@ -45,7 +46,7 @@ final class LocalControlPlane implements ControlPlane {
     static LocalControlPlane create(Path root, int count) {
         Path binary = E2eBinaries.kubeApiserver();
         EtcdCluster etcd = EtcdCluster.start(1, E2eBinaries.etcd());
-        LocalControlPlane plane = new LocalControlPlane(root, etcd, TestPki.create(root.resolve("pki")), binary);
+        LocalControlPlane plane = new LocalControlPlane(root, etcd, ControlPlanePki.create(root.resolve("pki")), binary);
         Runtime.getRuntime().addShutdownHook(plane.onExit);
         for (int i = 1; i <= count; i++) {
             Path home = root.resolve("node-" + i);
@@ -170,18 +171,13 @@ final class LocalControlPlane implements ControlPlane {
     }
 
     private void awaitReady(Server s) {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (!s.server().api().ready()) {
+        Await.until(READY_TIMEOUT, "kube-apiserver " + s.server().nodeName() + " ready", () -> {
             if (!s.process.isAlive()) {
                 throw new IllegalStateException("kube-apiserver " + s.server().nodeName() + " exited with status "
                         + s.process.exitValue() + "; last lines of " + s.log() + ":\n" + tail(s.log(), 30));
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("kube-apiserver " + s.server().nodeName() + " not ready after "
-                        + READY_TIMEOUT.toSeconds() + " s; last lines of " + s.log() + ":\n" + tail(s.log(), 30));
-            }
-            sleep(500);
-        }
+            return s.server().api().ready() ? Optional.of(true) : Optional.empty();
+        }, () -> "last lines of " + s.log() + ":\n" + tail(s.log(), 30));
     }
 
     private static void stop(Server s) {
@@ -228,15 +224,6 @@ final class LocalControlPlane implements ControlPlane {
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException | UncheckedIOException e) {
             return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for kube-apiserver", e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.testing.ChildJvm;
+import dev.secretsencrypt.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +16,7 @@ import dev.secretsencrypt.apiserver.HttpApiserverProbe;
 import dev.secretsencrypt.apiserver.LastConfigInfo;
 import dev.secretsencrypt.apiserver.LoadedConfig;
 import dev.secretsencrypt.apiserver.LoadedConfigHash;
-import dev.secretsencrypt.certs.TestPki;
+import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.cli.Main;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
@@ -85,13 +87,13 @@ abstract class RotationScenarios {
         Map<String, Map<String, String>> configMaps = createConfigMaps(3);
         // certs reads what kube-apiserver stored, decrypted: one TLS Secret about to expire, one healthy
         Instant now = Instant.now();
-        TestPki.Issued ca = TestPki.ca("CN=e2e-ca", now.minus(Duration.ofDays(10)), now.plus(Duration.ofDays(3650)));
-        TestPki.Issued expiring = TestPki.leaf(ca, "CN=expiring.e2e", now.minus(Duration.ofDays(80)),
+        Pki.Issued ca = Pki.ca("CN=e2e-ca", now.minus(Duration.ofDays(10)), now.plus(Duration.ofDays(3650)));
+        Pki.Issued expiring = Pki.leaf(ca, "CN=expiring.e2e", now.minus(Duration.ofDays(80)),
                 now.plus(Duration.ofDays(5)), "expiring.e2e");
-        TestPki.Issued healthy = TestPki.leaf(ca, "CN=healthy.e2e", now.minus(Duration.ofDays(1)),
+        Pki.Issued healthy = Pki.leaf(ca, "CN=healthy.e2e", now.minus(Duration.ofDays(1)),
                 now.plus(Duration.ofDays(300)), "healthy.e2e");
-        s.api().createTlsSecret(NS, "expiring-tls", TestPki.pem(expiring.cert()), TestPki.pem(expiring.keys().getPrivate()));
-        s.api().createTlsSecret(NS, "healthy-tls", TestPki.pem(healthy.cert()), TestPki.pem(healthy.keys().getPrivate()));
+        s.api().createTlsSecret(NS, "expiring-tls", Pki.pem(expiring.cert()), Pki.pem(expiring.keys().getPrivate()));
+        s.api().createTlsSecret(NS, "healthy-tls", Pki.pem(healthy.cert()), Pki.pem(healthy.keys().getPrivate()));
         secrets.put("expiring-tls", s.api().secret(NS, "expiring-tls"));
         secrets.put("healthy-tls", s.api().secret(NS, "healthy-tls"));
         assertEverySecretAndConfigMapUnder(writer(s));
@@ -166,11 +168,11 @@ abstract class RotationScenarios {
             }
         }, "e2e-writer");
         writer.start();
-        Thread.sleep(500);
+        Thread.sleep(500); // the point: the apiservers are writing before the pass begins
         long passStart = System.nanoTime();
         ToolRun reencrypt = tool(servers.get(2), "reencrypt");
         long passEnd = System.nanoTime();
-        Thread.sleep(500);
+        Thread.sleep(500); // the point: and go on writing after it ends
         stop.set(true);
         writer.join(TimeUnit.SECONDS.toMillis(60));
         assertEquals(null, writerFailure.get(), "the API writer failed");
@@ -302,7 +304,7 @@ abstract class RotationScenarios {
             long t0 = System.nanoTime();
             ToolRun rotated = tool(servers.get(0), "rotate-keys", "--timeout", "5m");
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the point: the reader goes on through every apiserver after the last step
             stop.set(true);
             reader.join(TimeUnit.SECONDS.toMillis(60));
             log("rotate-keys on node-1 with an agent on each server, no restart (%d s):%n%s%s", seconds, rotated.out(),
@@ -347,29 +349,28 @@ abstract class RotationScenarios {
     /** An agent for {@code s} in a JVM of its own, reading the apiserver at {@code url}, logging to {@code log}. */
     Process startAgent(ApiServer s, URI url, int metricsPort, String log) throws Exception {
         ApiserverEndpoint api = plane.apiserverEndpoint(s).orElseThrow();
-        List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.secretsencrypt.cli.Main", "agent",
-                "--apiserver-url", url.toString(), "--apiserver-cacert", api.caCert().orElseThrow().toString(),
+        List<String> args = new ArrayList<>(List.of("agent", "--apiserver-url", url.toString(), "--apiserver-cacert", api.caCert().orElseThrow().toString(),
                 "--apiserver-cert", api.clientCert().orElseThrow().toString(), "--apiserver-key",
                 api.clientKey().orElseThrow().toString(), "--metrics-address", "127.0.0.1:" + metricsPort));
         args.addAll(toolOptions(s));
-        return new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile()).start();
+        return new ProcessBuilder(ChildJvm.command(args)).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile()).start();
     }
 
     /** The first line of {@code log} that contains {@code text}, waiting at most a minute. */
-    static String awaitLogLine(Path log, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                Optional<String> line = Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst();
-                if (line.isPresent()) {
-                    return line.get();
-                }
+    static String awaitLogLine(Path log, String text) {
+        return Await.until(Duration.ofMinutes(1), "a line with '" + text + "' in " + log, () -> {
+            try {
+                return Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst();
+            } catch (java.io.IOException notYet) {
+                return Optional.empty();
             }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("no line with '" + text + "' in " + log + " within a minute:\n"
-                + (Files.exists(log) ? Files.readString(log) : "(no log)"));
+        }, () -> {
+            try {
+                return Files.readString(log);
+            } catch (java.io.IOException none) {
+                return "(no log)";
+            }
+        });
     }
 
     /**
@@ -394,21 +395,20 @@ abstract class RotationScenarios {
     }
 
     /** Until every server's report comes from its agent reading its apiserver (at most two minutes). */
-    void awaitAgentReports(List<ApiServer> servers) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            ToolRun nodes = tool(servers.get(0), "nodes");
-            last = nodes.all();
-            if (nodes.exitCode() == 0 && nodes.out().lines().filter(l -> servers.stream()
-                    .anyMatch(s -> l.startsWith(s.nodeName() + " "))).filter(l -> l.contains(" apiserver ")).count()
-                    == servers.size()) {
-                log("every agent reports from its apiserver:%n%s", nodes.out());
-                return;
+    void awaitAgentReports(List<ApiServer> servers) {
+        AtomicReference<String> last = new AtomicReference<>("");
+        ToolRun nodes = Await.until(Duration.ofMinutes(2), "every agent reports from its apiserver", () -> {
+            try {
+                ToolRun r = tool(servers.get(0), "nodes");
+                last.set(r.all());
+                return Optional.of(r).filter(x -> x.exitCode() == 0 && x.out().lines().filter(l -> servers.stream()
+                        .anyMatch(s -> l.startsWith(s.nodeName() + " "))).filter(l -> l.contains(" apiserver "))
+                        .count() == servers.size());
+            } catch (Exception notYet) {
+                return Optional.empty();
             }
-            Thread.sleep(1000);
-        }
-        throw new AssertionError("the agents did not all report from their apiservers within 2 min:\n" + last);
+        }, last::get);
+        log("every agent reports from its apiserver:%n%s", nodes.out());
     }
 
     // ---- steps ----
@@ -477,26 +477,21 @@ abstract class RotationScenarios {
 
     /** Waits until the server reports this file in last_config_info (a restart where the plane can); returns the metric line. */
     String awaitLoaded(ApiServer s, LoadedConfigHash file) {
-        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
-        boolean restarted = false;
-        String lastSeen = "(nothing)";
-        while (true) {
+        AtomicBoolean restarted = new AtomicBoolean();
+        AtomicReference<String> lastSeen = new AtomicReference<>("(nothing)");
+        return Await.until(RELOAD_TIMEOUT, s.nodeName() + " loaded " + file.label(), () -> {
             String metrics = s.api().metrics();
             Optional<LastConfigInfo> info = LastConfigInfo.single(metrics);
             if (info.isPresent() && info.get().hash().equals(file)) {
-                return metrics.lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{")).findFirst().orElseThrow();
+                return metrics.lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{")).findFirst();
             }
-            lastSeen = metrics.lines().filter(l -> l.startsWith("apiserver_encryption_config_controller_")).reduce((a, b) -> a + "\n" + b).orElse("(no such metric)");
-            if (!restarted && restartToReload) {
-                restarted = plane.loadNow(s);
-                continue;
+            lastSeen.set(metrics.lines().filter(l -> l.startsWith("apiserver_encryption_config_controller_"))
+                    .reduce((a, b) -> a + "\n" + b).orElse("(no such metric)"));
+            if (restartToReload && !restarted.get()) {
+                restarted.set(plane.loadNow(s));
             }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(s.nodeName() + " did not load " + file.label() + " within " + RELOAD_TIMEOUT.toSeconds()
-                        + " s; its encryption config metrics:\n" + lastSeen);
-            }
-            sleep(1000);
-        }
+            return Optional.empty();
+        }, () -> "its encryption config metrics:\n" + lastSeen.get());
     }
 
     /**
@@ -655,14 +650,5 @@ abstract class RotationScenarios {
 
     void log(String format, Object... args) {
         System.out.println("[e2e " + scenario + "] " + String.format(format, args));
-    }
-
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
     }
 }

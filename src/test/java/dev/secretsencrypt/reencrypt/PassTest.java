@@ -166,6 +166,7 @@ class PassTest {
         PassSettings tiny = new PassSettings(10, 4, 1 << 20, Duration.ofSeconds(30), false);
         PassResult result;
         try {
+            // the point of the sleep: the pass slowed, so the writer lands mid-pass
             result = new Pass(etcd.kv, targets, tiny).run(Checkpoint.start(), c -> Thread.sleep(2));
         } finally {
             passDone.set(true);

@@ -320,30 +320,26 @@ public final class EtcdCluster implements AutoCloseable {
 
     private void awaitHealthy(List<Member> which, Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
         List<Member> waiting = new ArrayList<>(which);
-        String lastAnswer = "";
-        while (!waiting.isEmpty()) {
+        java.util.concurrent.atomic.AtomicReference<String> lastAnswer = new java.util.concurrent.atomic.AtomicReference<>("");
+        Await.until(timeout, "etcd members " + which.stream().map(Member::name).toList() + " healthy", () -> {
             for (Member w : waiting) {
                 if (!w.isRunning()) {
                     throw new IllegalStateException("etcd member " + w.name() + " exited with status " + w.exitValue()
                             + " before becoming healthy; last lines of " + w.log() + ":\n" + w.logTail());
                 }
             }
-            Member m = waiting.get(0);
-            Optional<String> answer = health(http, m);
-            if (answer.isPresent() && answer.get().contains("\"health\":\"true\"")) {
+            while (!waiting.isEmpty()) {
+                Optional<String> answer = health(http, waiting.get(0));
+                if (answer.isEmpty() || !answer.get().contains("\"health\":\"true\"")) {
+                    lastAnswer.set(answer.orElse("no answer"));
+                    return Optional.empty();
+                }
                 waiting.remove(0);
-                continue;
             }
-            lastAnswer = answer.orElse("no answer");
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("etcd member " + m.name() + " at " + m.clientUrl() + " was not healthy after "
-                        + timeout.toSeconds() + " s (last /health: " + lastAnswer + "); last lines of " + m.log() + ":\n"
-                        + m.logTail());
-            }
-            sleep(50);
-        }
+            return Optional.of(true);
+        }, () -> waiting.isEmpty() ? "" : "last /health of " + waiting.get(0).name() + ": " + lastAnswer.get()
+                + "; last lines of " + waiting.get(0).log() + ":\n" + waiting.get(0).logTail());
     }
 
     private static Optional<String> health(HttpClient http, Member m) {
@@ -492,15 +488,6 @@ public final class EtcdCluster implements AutoCloseable {
             });
         } catch (IOException | UncheckedIOException ignored) {
             // same
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for etcd", e);
         }
     }
 

@@ -129,15 +129,14 @@ class EtcdClusterTest {
                 .get(TIMEOUT_S, TimeUnit.SECONDS).getHeader().getMemberId();
     }
 
-    private static Optional<String> awaitLocal(Client onlyOneMember, String key) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(TIMEOUT_S).toNanos();
-        while (true) {
-            Optional<String> value = read(onlyOneMember.getKVClient(), key, true);
-            if (value.isPresent() || System.nanoTime() > deadline) {
-                return value;
+    private static Optional<String> awaitLocal(Client onlyOneMember, String key) {
+        return Optional.of(Await.until(Duration.ofSeconds(TIMEOUT_S), key + " on that member alone", () -> {
+            try {
+                return read(onlyOneMember.getKVClient(), key, true);
+            } catch (Exception notYet) {
+                return Optional.empty();
             }
-            Thread.sleep(50);
-        }
+        }));
     }
 
     private static Optional<String> read(KV kv, String key, boolean serializable) throws Exception {

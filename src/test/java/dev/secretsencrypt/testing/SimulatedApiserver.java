@@ -4,7 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
-import dev.secretsencrypt.certs.TestPki;
+import dev.secretsencrypt.testing.Pki;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import dev.secretsencrypt.config.ConfigFiles;
@@ -129,12 +129,12 @@ public final class SimulatedApiserver implements AutoCloseable {
         Thread.currentThread().join();
     }
 
-    private static TestPki.Issued sharedCa;
+    private static Pki.Issued sharedCa;
 
-    private static synchronized TestPki.Issued sharedCa() {
+    private static synchronized Pki.Issued sharedCa() {
         if (sharedCa == null) {
             Instant now = Instant.now();
-            sharedCa = TestPki.ca("CN=simulated-apiserver-ca", now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
+            sharedCa = Pki.ca("CN=simulated-apiserver-ca", now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
         }
         return sharedCa;
     }
@@ -152,8 +152,8 @@ public final class SimulatedApiserver implements AutoCloseable {
             Instant now = Instant.now();
             // one CA for every simulated apiserver of this JVM, as a cluster's apiservers share theirs: a client (or a
             // load balancer's client) trusts them all with one --apiserver-cacert
-            TestPki.Issued ca = sharedCa();
-            TestPki.Issued serving = TestPki.leaf(ca, "CN=kube-apiserver", now.minus(Duration.ofHours(1)),
+            Pki.Issued ca = sharedCa();
+            Pki.Issued serving = Pki.leaf(ca, "CN=kube-apiserver", now.minus(Duration.ofHours(1)),
                     now.plus(Duration.ofDays(2)), "127.0.0.1", "localhost");
             Path caFile = pki.resolve("ca.crt");
             Files.writeString(caFile, ca.certPem());

@@ -21,11 +21,11 @@ import javax.net.ssl.TrustManagerFactory;
  * serving certificate for 127.0.0.1, a client certificate in group system:masters, and the service-account
  * signing key pair. Nothing here leaves the temp dir.
  */
-record TestPki(Path dir) {
+record ControlPlanePki(Path dir) {
     private static final String P12_PASSWORD = "e2e-client";
 
-    static TestPki create(Path dir) {
-        TestPki pki = new TestPki(dir);
+    static ControlPlanePki create(Path dir) {
+        ControlPlanePki pki = new ControlPlanePki(dir);
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));

@@ -1,4 +1,4 @@
-package dev.secretsencrypt.certs;
+package dev.secretsencrypt.testing;
 
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -20,7 +20,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Certificates with chosen dates for the tests, made with BouncyCastle: CAs, leaves, and their PEM. */
-public final class TestPki {
+public final class Pki {
     private static final AtomicLong SERIAL = new AtomicLong(1000);
 
     /** A certificate and its key pair. */
@@ -39,7 +39,7 @@ public final class TestPki {
         }
     }
 
-    private TestPki() {
+    private Pki() {
     }
 
     public static Issued ca(String dn, Instant notBefore, Instant notAfter) {
