@@ -198,8 +198,4 @@ public final class Agent implements AutoCloseable {
         long s = d.toSeconds();
         return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
     }
-
-    static String shortHash(String sha256Hex) {
-        return sha256Hex.substring(0, Math.min(12, sha256Hex.length()));
-    }
 }

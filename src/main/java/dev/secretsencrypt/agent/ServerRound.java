@@ -3,6 +3,7 @@ package dev.secretsencrypt.agent;
 import dev.secretsencrypt.agent.Problems.Kind;
 import dev.secretsencrypt.apiserver.ApiserverConfigProbe;
 import dev.secretsencrypt.apiserver.LoadedConfig;
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.failure.OperatorError;
 import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.rotation.AgentReport;
@@ -32,9 +33,9 @@ final class ServerRound {
     private final Problems problems;
 
     private volatile ServerRegistry.ReportLease lease;
-    private Optional<String> lastLoaded = Optional.empty();
+    private Optional<ConfigHash> lastLoaded = Optional.empty();
     /** The file's digest once its apiserver was seen serving with it: after that, another answer is a regression. */
-    private Optional<String> seenOnFile = Optional.empty();
+    private Optional<ConfigHash> seenOnFile = Optional.empty();
     private Optional<String> published = Optional.empty();
     private Optional<String> foreignAnswer = Optional.empty();
     private Optional<NodeReport> lastReported = Optional.empty();
@@ -70,7 +71,7 @@ final class ServerRound {
             Reporting.FileState file = session.reporting().keepFileCurrent();
             if (file.written()) {
                 log.info("wrote " + configFile + " for stage " + file.state().rotation().stage().text() + " (config "
-                        + Agent.shortHash(file.sha256Hex()) + ")");
+                        + file.hash().shortForm() + ")");
             }
             file.retiredWriter().ifPresent(log::error);
             problems.clear(Kind.FILE);
@@ -136,7 +137,7 @@ final class ServerRound {
         }
         ApiserverConfigProbe probe = settings.probe().get();
         Optional<String> cannot = judge(probe, probe.probe(), file);
-        loading = cannot.isPresent() || !lastLoaded.equals(Optional.of(file.sha256Hex()));
+        loading = cannot.isPresent() || !lastLoaded.equals(Optional.of(file.hash()));
         if (cannot.isPresent()) {
             problems.set(Kind.APISERVER, cannot.get());
             problems.say(Kind.APISERVER, "cannot tell what kube-apiserver loaded: " + cannot.get());
@@ -157,21 +158,21 @@ final class ServerRound {
         if (loaded instanceof LoadedConfig.Unknown u) {
             return Optional.of(unknown(u));
         }
-        String hash = ((LoadedConfig.Loaded) loaded).hash().sha256Hex();
-        if (seenOnFile.filter(file.sha256Hex()::equals).isPresent() && !hash.equals(file.sha256Hex())) {
+        ConfigHash hash = ((LoadedConfig.Loaded) loaded).hash();
+        if (seenOnFile.filter(file.hash()::equals).isPresent() && !hash.equals(file.hash())) {
             // kube-apiserver reloads only when the file's content changes, and starts on the file as it is
-            return Optional.of(probe.describe() + " answered with config " + Agent.shortHash(hash) + " after it had "
-                    + "served with this server's file (" + Agent.shortHash(file.sha256Hex()) + "), which has not "
+            return Optional.of(probe.describe() + " answered with config " + hash.shortForm() + " after it had "
+                    + "served with this server's file (" + file.hash().shortForm() + "), which has not "
                     + "changed: another kube-apiserver with the same identity answered (a load balancer over servers "
                     + "that share a host name?), so no answer from it counts. Give --apiserver-url this server's own "
                     + "apiserver, and give each server its own host name");
         }
         lastLoaded = Optional.of(hash);
-        if (hash.equals(file.sha256Hex())) {
+        if (hash.equals(file.hash())) {
             seenOnFile = Optional.of(hash);
         } else {
             problems.say(Kind.APISERVER, "kube-apiserver has not loaded " + configFile + " (config "
-                    + Agent.shortHash(file.sha256Hex()) + ") yet: it serves with " + Agent.shortHash(hash) + " (automatic "
+                    + file.hash().shortForm() + ") yet: it serves with " + hash.shortForm() + " (automatic "
                     + "reload checks the file about once a minute; else restart it)");
         }
         return Optional.empty();
@@ -205,24 +206,24 @@ final class ServerRound {
     }
 
     /** True when it wrote the report ({@link AgentReport#mustWrite}). */
-    private boolean reportUnlessStored(Snapshot at, String loadedSha256, Optional<Servers.Server> stored,
+    private boolean reportUnlessStored(Snapshot at, ConfigHash loaded, Optional<Servers.Server> stored,
                                        ApiserverConfigProbe probe) {
-        NodeReport wanted = new NodeReport(nodeName, at.rotation().stage(), loadedSha256);
+        NodeReport wanted = new NodeReport(nodeName, at.rotation().stage(), loaded);
         Optional<AgentReport.Stored> seen = stored.map(s -> new AgentReport.Stored(s.report(),
                 s.source().filter(src -> src == ServerRegistry.Source.APISERVER).isPresent(), s.apiserver()));
         if (!AgentReport.mustWrite(seen, wanted, probe.expected().leaseName(), reportedOnce)) {
             return false;
         }
-        session.reporting().reportByAgent(at, loadedSha256, probe.expected());
+        session.reporting().reportByAgent(at, loaded, probe.expected());
         reportedOnce = true;
         problems.forget(Kind.APISERVER);
         boolean replaced = lastReported.equals(Optional.of(wanted)) && seen.isPresent();
         lastReported = Optional.of(wanted);
         log.info((replaced ? "put back the report " : "reported ") + nodeName + " " + at.rotation().stage().text() + "-"
-                + Agent.shortHash(loadedSha256) + " (from kube-apiserver: last_config_info of " + probe.expected() + ")"
+                + loaded.shortForm() + " (from kube-apiserver: last_config_info of " + probe.expected() + ")"
                 + (replaced ? ", which something else (a sync by hand, nodes forget) had replaced" : "")
-                + (loadedSha256.equals(at.configHash()) ? "" : "; that is not the cluster's current config "
-                + Agent.shortHash(at.configHash()) + " yet"));
+                + (loaded.equals(at.configHash()) ? "" : "; that is not the cluster's current config "
+                + at.configHash().shortForm() + " yet"));
         return true;
     }
 }

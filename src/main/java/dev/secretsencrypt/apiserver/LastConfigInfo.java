@@ -1,5 +1,6 @@
 package dev.secretsencrypt.apiserver;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,7 +13,7 @@ import java.util.Optional;
  * apiserver_encryption_config_controller_last_config_info{apiserver_id_hash="sha256:3f…",hash="sha256:9a…"} 1
  * }</pre>
  */
-public record LastConfigInfo(String apiserverIdHash, LoadedConfigHash hash) {
+public record LastConfigInfo(String apiserverIdHash, ConfigHash hash) {
 
     public static final String METRIC = "apiserver_encryption_config_controller_last_config_info";
 
@@ -29,7 +30,7 @@ public record LastConfigInfo(String apiserverIdHash, LoadedConfigHash hash) {
     public static List<LastConfigInfo> from(MetricsText page) {
         List<LastConfigInfo> found = new ArrayList<>();
         for (MetricsText.Sample s : page.samples(METRIC)) {
-            LoadedConfigHash.fromLabel(s.label("hash").orElse(""))
+            ConfigHash.fromLabel(s.label("hash").orElse(""))
                     .ifPresent(h -> found.add(new LastConfigInfo(s.label("apiserver_id_hash").orElse(""), h)));
         }
         return List.copyOf(found);

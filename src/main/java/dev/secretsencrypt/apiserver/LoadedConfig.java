@@ -1,12 +1,13 @@
 package dev.secretsencrypt.apiserver;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.Optional;
 
 /** What a kube-apiserver's metrics say about the encryption config it serves with, and who said it. */
 public sealed interface LoadedConfig {
 
     /** This server's own kube-apiserver ({@code by}) serves with the config of this digest (maybe not the file's yet). */
-    record Loaded(LoadedConfigHash hash, ApiserverIdentity by) implements LoadedConfig {
+    record Loaded(ConfigHash hash, ApiserverIdentity by) implements LoadedConfig {
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.secretsencrypt.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.usecase.RunRecord;
 import dev.secretsencrypt.usecase.Session;
 import dev.secretsencrypt.usecase.StatusView;
@@ -123,7 +124,7 @@ final class StatusCommand extends StateCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", n.node());
         m.put("stage", n.stage().map(Stage::text).orElse(NodeReport.UNREADABLE));
-        m.put("hash", n.hash());
+        m.put("hash", n.hash().map(ConfigHash::hex).orElse(""));
         v.reportSource(n.node()).ifPresent(src -> m.put("source", src.text()));
         m.put("stale", n.stale());
         return m;

@@ -38,6 +38,25 @@ record GoDuration(long nanos) {
         }
         BigInteger total = BigInteger.ZERO;
         while (!s.isEmpty()) {
+            Term term = Term.at(s, text);
+            total = total.add(term.nanos());
+            if (total.compareTo(LIMIT) > 0) {
+                throw invalid(text);
+            }
+            s = s.substring(term.end());
+        }
+        if (negative) {
+            return new GoDuration(total.negate().longValueExact());
+        }
+        if (total.compareTo(LIMIT) >= 0) {
+            throw invalid(text);
+        }
+        return new GoDuration(total.longValueExact());
+    }
+
+    /** One {@code <number>[.<fraction>]<unit>} at the start of {@code s}, and where it ends. */
+    private record Term(BigInteger nanos, int end) {
+        static Term at(String s, String text) throws Invalid {
             if (!(s.charAt(0) == '.' || isDigit(s.charAt(0)))) {
                 throw invalid(text);
             }
@@ -48,14 +67,12 @@ record GoDuration(long nanos) {
                 throw invalid(text);
             }
             String fraction = "";
-            boolean after = false;
             if (i < s.length() && s.charAt(i) == '.') {
                 int start = i + 1;
                 i = digitsEnd(s, start);
                 fraction = s.substring(start, i);
-                after = !fraction.isEmpty();
             }
-            if (!before && !after) {
+            if (!before && fraction.isEmpty()) {
                 throw invalid(text);
             }
             int unitEnd = i;
@@ -76,19 +93,8 @@ record GoDuration(long nanos) {
                 value = value.add(new BigInteger(fraction).multiply(BigInteger.valueOf(unit))
                         .divide(BigInteger.TEN.pow(fraction.length())));
             }
-            total = total.add(value);
-            if (total.compareTo(LIMIT) > 0) {
-                throw invalid(text);
-            }
-            s = s.substring(unitEnd);
+            return new Term(value, unitEnd);
         }
-        if (negative) {
-            return new GoDuration(total.negate().longValueExact());
-        }
-        if (total.compareTo(LIMIT) >= 0) {
-            throw invalid(text);
-        }
-        return new GoDuration(total.longValueExact());
     }
 
     boolean isPositive() {

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -11,7 +12,7 @@ import java.util.function.Function;
  * party named {@code cluster}, so a lone server that disagrees with the state is still a mismatch. While a
  * re-encryption runs the file does not change, so there the hash alone counts (a server synced at rotate is current).
  */
-public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, ReportMatch match) {
+public record ServerHashes(Stage stage, Optional<ConfigHash> hash, List<NodeReport> reports, ReportMatch match) {
     public static final String CLUSTER = "cluster";
     private static final Set<Stage> FILE_UNCHANGED = EnumSet.of(Stage.REENCRYPT_REQUEST, Stage.REENCRYPT_ACTIVE);
 
@@ -19,8 +20,8 @@ public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, R
         reports = List.copyOf(reports);
     }
 
-    public static ServerHashes of(Stage stage, String configHash, List<NodeReport> reports) {
-        return new ServerHashes(stage, configHash, reports, FILE_UNCHANGED.contains(stage) ? ReportMatch.CONFIG
+    public static ServerHashes of(Stage stage, ConfigHash configHash, List<NodeReport> reports) {
+        return new ServerHashes(stage, Optional.of(configHash), reports, FILE_UNCHANGED.contains(stage) ? ReportMatch.CONFIG
                 : ReportMatch.CONFIG_AND_STAGE);
     }
 
@@ -28,7 +29,7 @@ public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, R
     public static ServerHashes ofFileOnly(List<NodeReport> reports) {
         return reports.stream().findFirst().filter(NodeReport::readable)
                 .map(f -> new ServerHashes(f.stage().get(), f.hash(), reports, ReportMatch.CONFIG_AND_STAGE))
-                .orElseGet(() -> new ServerHashes(Stage.START, "", reports, ReportMatch.CONFIG_AND_STAGE));
+                .orElseGet(() -> new ServerHashes(Stage.START, Optional.empty(), reports, ReportMatch.CONFIG_AND_STAGE));
     }
 
     public boolean allMatch() {
@@ -37,11 +38,11 @@ public record ServerHashes(Stage stage, String hash, List<NodeReport> reports, R
 
     /** Whether this server has not loaded the current config: the one rule, {@link NodeReport#loaded}. */
     public boolean behind(NodeReport report) {
-        return !report.loaded(stage, hash, match);
+        return hash.map(h -> !report.loaded(stage, h, match)).orElse(true);
     }
 
     /** What two servers are compared on, to name the first two that disagree with each other. */
-    private Function<NodeReport, String> compared() {
+    private Function<NodeReport, Object> compared() {
         return match == ReportMatch.CONFIG ? NodeReport::hash : NodeReport::value;
     }
 

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.rotation;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.ArrayList;
 import java.util.TreeMap;
 import java.util.List;
@@ -28,7 +29,7 @@ public record ServersOnConfig(List<String> loaded, List<String> behind, List<Str
      * The gate for the config of {@code configHash} at {@code stage}: {@code match} says whether the stage part of a
      * report counts too (rotate's prepared config) or the hash alone (re-encryption stages leave the file as it is).
      */
-    public static ServersOnConfig of(Stage stage, String configHash, ReportMatch match, List<Server> servers,
+    public static ServersOnConfig of(Stage stage, ConfigHash configHash, ReportMatch match, List<Server> servers,
                                      Optional<String> unaccounted) {
         List<String> loaded = new ArrayList<>();
         List<String> behind = new ArrayList<>();

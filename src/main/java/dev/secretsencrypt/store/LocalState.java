@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.failure.ChangedConcurrently;
 import dev.secretsencrypt.failure.StateUnavailable;
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -118,7 +119,7 @@ public final class LocalState implements ClusterState, ServerReports {
         }
         Stage stage = readRecord().flatMap(r -> Stage.parse(r.stage())).orElse(Stage.START);
         try {
-            return List.of(new NodeReport(nodeName, stage, ConfigFiles.sha256Hex(BoundedFiles.read(configFile(), BoundedFiles.CONFIG_LIMIT))));
+            return List.of(new NodeReport(nodeName, stage, ConfigHash.ofFile(BoundedFiles.read(configFile(), BoundedFiles.CONFIG_LIMIT))));
         } catch (IOException e) {
             throw new StateUnavailable("cannot read " + configFile() + ": " + e.getMessage(), e);
         }

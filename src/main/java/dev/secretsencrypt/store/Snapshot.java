@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.rotation.RetiredKey;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.rotation.RotationState;
@@ -27,7 +28,7 @@ public record Snapshot(long revision, RotationState rotation, List<RetiredKey> r
     }
 
     /** sha256 of the canonical file every server should have loaded. */
-    public String configHash() {
-        return ConfigFiles.sha256Hex(ConfigFiles.canonicalBytes(rotation.config()));
+    public ConfigHash configHash() {
+        return ConfigHash.ofFile(ConfigFiles.canonicalBytes(rotation.config()));
     }
 }

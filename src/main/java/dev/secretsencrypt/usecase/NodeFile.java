@@ -2,6 +2,7 @@ package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.config.BoundedFiles;
 import dev.secretsencrypt.config.ConfigFiles;
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
 import dev.secretsencrypt.failure.CommandRefused;
@@ -139,8 +140,8 @@ final class NodeFile {
     }
 
     /** The sha256 (hex) of the file as it is: what kube-apiserver reports once it loaded it. */
-    String sha256Hex() {
-        return ConfigFiles.sha256Hex(bytes());
+    ConfigHash hash() {
+        return ConfigHash.ofFile(bytes());
     }
 
     private byte[] bytes() {

@@ -124,7 +124,7 @@ public final class Reencryption {
                 .filter(r -> inProgress && r.resumes(current.configHash()));
         return resumable.map(r -> r.withSkip(r.skip() || skip))
                 .orElseGet(() -> new RunRecord(RunRecord.Status.REQUESTED, inProgress ? Stage.ROTATE : stage, skip,
-                        nodeName, clock.instant().toString(), null, Checkpoint.start(), current.configHash()));
+                        nodeName, clock.instant(), null, Checkpoint.start(), Optional.of(current.configHash())));
     }
 
     /** The node whose re-encryption lease is live, if any: a running pass, or one killed less than a lease ago. */

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.rotation.NodeReport;
@@ -58,7 +59,7 @@ public final class Reporting {
         Optional<Membership.Joined> joined = server.ourCluster();
         server.requireThisMachine();
         NodeFile.Written w = file.write(current, force);
-        NodeReport report = new NodeReport(server.nodeName, current.rotation().stage(), file.sha256Hex());
+        NodeReport report = new NodeReport(server.nodeName, current.rotation().stage(), file.hash());
         if (agentReadsTheApiserver()) {
             // its report says what kube-apiserver serves with; a file report over it would claim a reload not seen
             server.join(joined);
@@ -111,7 +112,7 @@ public final class Reporting {
      * This node's file as the agent left it: the state it follows, whether it was just written, its digest, and what
      * to say loudly when the file it replaced had a retired key as its writer.
      */
-    public record FileState(Snapshot state, boolean written, String sha256Hex, Optional<String> retiredWriter) {
+    public record FileState(Snapshot state, boolean written, ConfigHash hash, Optional<String> retiredWriter) {
     }
 
     /**
@@ -122,21 +123,21 @@ public final class Reporting {
         Snapshot current = CurrentState.of(state);
         server.ourCluster();
         NodeFile.Written w = file.write(current, false);
-        return new FileState(current, w.written(), file.sha256Hex(), w.retiredWriter());
+        return new FileState(current, w.written(), file.hash(), w.retiredWriter());
     }
 
     /**
-     * The agent's report: this server's kube-apiserver {@code by} loaded the config of digest {@code loadedSha256}
+     * The agent's report: this server's kube-apiserver {@code by} loaded the config of digest {@code loaded}
      * while the state was {@code at}, as it says itself. Its agent's lease keeps it alive; once that lapses it reads as
      * stale, never loaded.
      */
-    public void reportByAgent(Snapshot at, String loadedSha256, ApiserverIdentity by) {
+    public void reportByAgent(Snapshot at, ConfigHash loaded, ApiserverIdentity by) {
         if (server.cluster().isEmpty()) {
             throw new CommandRefused("the agent reports to a cluster: set endpoints");
         }
         Optional<Membership.Joined> joined = server.ourCluster();
         server.requireThisMachine();
-        reports.report(new NodeReport(server.nodeName, at.rotation().stage(), loadedSha256));
+        reports.report(new NodeReport(server.nodeName, at.rotation().stage(), loaded));
         server.recordReport(ServerRegistry.Source.APISERVER, ServerRegistry.Reporter.AGENT, by);
         server.join(joined);
     }

@@ -238,7 +238,7 @@ public final class RotateKeys {
 
     /** The first 12 hex digits: enough to compare with status, never key material (a hash of the whole file). */
     private static String shortHash(Snapshot s) {
-        return s.rotation().stage().text() + "-" + s.configHash().substring(0, 12);
+        return s.rotation().stage().text() + "-" + s.configHash().shortForm();
     }
 
     private static String human(Duration d) {

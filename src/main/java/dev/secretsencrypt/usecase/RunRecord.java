@@ -3,10 +3,12 @@ package dev.secretsencrypt.usecase;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.reencrypt.Checkpoint;
 import dev.secretsencrypt.rotation.Stage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -15,8 +17,8 @@ import java.util.Optional;
  * The last re-encryption, as stored beside the rotation state: where it started, whether it removes keys, how far it
  * got (the checkpoint a resumed run continues from) and how it ended. No key material, only etcd key names and counts.
  */
-public record RunRecord(Status status, Stage from, boolean skip, String node, String startedAt, String message,
-                        Checkpoint checkpoint, String configHash) {
+public record RunRecord(Status status, Stage from, boolean skip, String node, Instant startedAt, String message,
+                        Checkpoint checkpoint, Optional<ConfigHash> configHash) {
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -60,15 +62,20 @@ public record RunRecord(Status status, Stage from, boolean skip, String node, St
     }
 
     /** Only a requested or interrupted run of this very config is continued; anything else starts afresh, which is safe. */
-    boolean resumes(String currentConfigHash) {
+    boolean resumes(ConfigHash current) {
         return (status == Status.REQUESTED || status == Status.RUNNING || status == Status.STOPPED)
-                && currentConfigHash.equals(configHash);
+                && configHash.equals(Optional.of(current));
+    }
+
+    /** A failed run of this very config: status shows it until the next run replaces it. */
+    boolean failedOn(ConfigHash current) {
+        return failed() && configHash.equals(Optional.of(current));
     }
 
     byte[] toJson() {
         try {
-            return JSON.writeValueAsBytes(new Stored(status.text(), from.text(), skip, node, startedAt, message,
-                    checkpoint, configHash));
+            return JSON.writeValueAsBytes(new Stored(status.text(), from.text(), skip, node, startedAt.toString(),
+                    message, checkpoint, configHash.map(ConfigHash::hex).orElse(null)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -86,11 +93,21 @@ public record RunRecord(Status status, Stage from, boolean skip, String node, St
             }
             Optional<Status> status = Status.parse(s.status());
             Optional<Stage> from = Optional.ofNullable(s.from()).flatMap(Stage::parse);
-            if (status.isEmpty() || from.isEmpty() || s.checkpoint() == null) {
+            Optional<Instant> startedAt = instant(s.startedAt());
+            if (status.isEmpty() || from.isEmpty() || startedAt.isEmpty() || s.checkpoint() == null) {
                 return Optional.empty();
             }
-            return Optional.of(new RunRecord(status.get(), from.get(), s.skip(), s.node(), s.startedAt(), s.message(),
-                    s.checkpoint(), s.configHash()));
+            // a record without a valid config hash never resumes: the next run starts over
+            return Optional.of(new RunRecord(status.get(), from.get(), s.skip(), s.node(), startedAt.get(), s.message(),
+                    s.checkpoint(), Optional.ofNullable(s.configHash()).flatMap(ConfigHash::fromHex)));
         });
+    }
+
+    private static Optional<Instant> instant(String text) {
+        try {
+            return Optional.of(Instant.parse(text));
+        } catch (RuntimeException notAnInstant) {
+            return Optional.empty();
+        }
     }
 }

@@ -72,7 +72,7 @@ public final class StatusQuery {
         Stage stage = shown.rotation().stage();
         boolean underWay = stage == Stage.REENCRYPT_ACTIVE || stage == Stage.REENCRYPT_REQUEST;
         return runs.flatMap(r -> RunRecord.fromJson(r.runRecord())).filter(r -> underWay
-                || r.failed() && r.configHash() != null && r.configHash().equals(shown.configHash()));
+                || r.failedOn(shown.configHash()));
     }
 
     private static List<StatusView.KeyRow> keyRows(KeyList keys) {

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.apiserver;
 
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,7 +45,7 @@ class HttpApiserverProbeTest {
 
     @Test
     void lastConfigInfoNamesTheConfigKubeApiserverServesEvenAfterAFailedReload() throws IOException {
-        assertEquals(new LoadedConfig.Loaded(new LoadedConfigHash(REAL_LOADED), VM),
+        assertEquals(new LoadedConfig.Loaded(new ConfigHash(REAL_LOADED), VM),
                 HttpApiserverProbe.judge(realPage(l -> true), "it", VM));
     }
 
@@ -103,7 +104,7 @@ class HttpApiserverProbeTest {
         Path file = writeConfig(tmp.resolve("encryption-config.json"));
         try (SimulatedApiserver api = SimulatedApiserver.start(file, Mode.LAST_CONFIG_INFO)) {
             HttpApiserverProbe probe = probe(api, Optional.empty());
-            LoadedConfigHash first = hashOf(file);
+            ConfigHash first = hashOf(file);
             assertEquals(new LoadedConfig.Loaded(first, api.identity()), probe.probe());
 
             api.setLag(Duration.ofMinutes(5));
@@ -219,8 +220,8 @@ class HttpApiserverProbeTest {
                 .collect(Collectors.joining("\n")));
     }
 
-    static LoadedConfigHash hashOf(Path file) throws IOException {
-        return LoadedConfigHash.ofFile(Files.readAllBytes(file));
+    static ConfigHash hashOf(Path file) throws IOException {
+        return ConfigHash.ofFile(Files.readAllBytes(file));
     }
 
     static Path writeConfig(Path file) throws IOException {

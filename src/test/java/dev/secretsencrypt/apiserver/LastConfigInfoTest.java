@@ -3,6 +3,7 @@ package dev.secretsencrypt.apiserver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 @Tag("unit")
 class LastConfigInfoTest {
-    static final String HEX = LoadedConfigHashTest.HEX;
+    static final String HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; // sha256("abc")
     static final String ID = "sha256:" + "0f".repeat(32);
 
     @Test
@@ -22,13 +23,13 @@ class LastConfigInfoTest {
                 "apiserver_encryption_config_controller_automatic_reloads_total{apiserver_id_hash=\"" + ID + "\",status=\"success\"} 2",
                 "apiserver_authentication_config_controller_last_config_info{apiserver_id_hash=\"" + ID + "\",hash=\"sha256:" + "1".repeat(64) + "\"} 1",
                 "");
-        assertEquals(Optional.of(new LastConfigInfo(ID, new LoadedConfigHash(HEX))), LastConfigInfo.single(page));
+        assertEquals(Optional.of(new LastConfigInfo(ID, new ConfigHash(HEX))), LastConfigInfo.single(page));
     }
 
     @Test
     void aBareHexLabelInAnyLabelOrderIsReadToo() {
         String line = LastConfigInfo.METRIC + "{hash=\"" + HEX + "\",apiserver_id_hash=\"" + ID + "\"} 1";
-        assertEquals(List.of(new LastConfigInfo(ID, new LoadedConfigHash(HEX))), LastConfigInfo.parse(line));
+        assertEquals(List.of(new LastConfigInfo(ID, new ConfigHash(HEX))), LastConfigInfo.parse(line));
     }
 
     @Test
@@ -43,6 +44,6 @@ class LastConfigInfoTest {
                 "kube-apiserver-v1.37.2-after-a-failed-reload.txt"));
         assertEquals(Optional.of(new LastConfigInfo(
                 "sha256:73095bbbe8f317654631b5a70d7c53951e472e19c3daa5b71a50958a5e82991b",
-                new LoadedConfigHash("fda5f3c70041a3872ffd4c6e8e86dc9f37e95e25df2bda6795975be0bb399a9c"))), LastConfigInfo.single(page));
+                new ConfigHash("fda5f3c70041a3872ffd4c6e8e86dc9f37e95e25df2bda6795975be0bb399a9c"))), LastConfigInfo.single(page));
     }
 }

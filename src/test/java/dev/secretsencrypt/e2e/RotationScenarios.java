@@ -1,5 +1,6 @@
 package dev.secretsencrypt.e2e;
 
+import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.testing.ChildJvm;
 import dev.secretsencrypt.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +16,6 @@ import java.net.http.HttpResponse;
 import dev.secretsencrypt.apiserver.HttpApiserverProbe;
 import dev.secretsencrypt.apiserver.LastConfigInfo;
 import dev.secretsencrypt.apiserver.LoadedConfig;
-import dev.secretsencrypt.apiserver.LoadedConfigHash;
 import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.cli.Main;
 import dev.secretsencrypt.config.ConfigFiles;
@@ -322,7 +322,7 @@ abstract class RotationScenarios {
                 assertEverySecretReadsBack(secrets, via);
                 String info = via.api().metrics().lines().filter(l -> l.startsWith(LastConfigInfo.METRIC + "{"))
                         .findFirst().orElseThrow();
-                assertTrue(info.contains(LoadedConfigHash.ofFile(Files.readAllBytes(via.configFile())).label()), info);
+                assertTrue(info.contains(ConfigHash.ofFile(Files.readAllBytes(via.configFile())).label()), info);
             }
             String metrics = new String(java.net.URI.create("http://127.0.0.1:" + metricsPorts.get(0) + "/metrics")
                     .toURL().openStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -453,7 +453,7 @@ abstract class RotationScenarios {
         }
         Map<String, String> toolHashes = reportedHashes(tool(plane.servers().get(0), "status"));
         for (ApiServer s : plane.servers()) {
-            LoadedConfigHash file = LoadedConfigHash.ofFile(Files.readAllBytes(s.configFile()));
+            ConfigHash file = ConfigHash.ofFile(Files.readAllBytes(s.configFile()));
             long t0 = System.nanoTime();
             String line = awaitLoaded(s, file);
             // the agent's probe, over HTTPS with the client certificate, says the same as the metric line
@@ -465,7 +465,7 @@ abstract class RotationScenarios {
                 probesChecked++;
             }
             String reported = toolHashes.get(s.nodeName());
-            assertEquals(file.sha256Hex(), reported == null ? null : reported.substring(reported.lastIndexOf('-') + 1),
+            assertEquals(file.hex(), reported == null ? null : reported.substring(reported.lastIndexOf('-') + 1),
                     "the tool's reported hash for " + s.nodeName());
             log("after %s, %s loaded in %d s: %s | tool: %s %s | probes agreeing so far: %d", after, s.nodeName(),
                     TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), line, s.nodeName(), reported, probesChecked);
@@ -476,7 +476,7 @@ abstract class RotationScenarios {
     int probesChecked;
 
     /** Waits until the server reports this file in last_config_info (a restart where the plane can); returns the metric line. */
-    String awaitLoaded(ApiServer s, LoadedConfigHash file) {
+    String awaitLoaded(ApiServer s, ConfigHash file) {
         AtomicBoolean restarted = new AtomicBoolean();
         AtomicReference<String> lastSeen = new AtomicReference<>("(nothing)");
         return Await.until(RELOAD_TIMEOUT, s.nodeName() + " loaded " + file.label(), () -> {

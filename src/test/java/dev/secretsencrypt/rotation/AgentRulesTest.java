@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -53,7 +54,7 @@ class AgentRulesTest {
 
     @Test
     void anAgentReportsAgainWheneverTheStoredReportIsNotExactlyItsOwn() {
-        NodeReport wanted = new NodeReport("node-1", Stage.ROTATE, "a".repeat(64));
+        NodeReport wanted = new NodeReport("node-1", Stage.ROTATE, new ConfigHash("a".repeat(64)));
         AgentReport.Stored mine = new AgentReport.Stored(wanted, true, Optional.of("apiserver-x"));
         assertFalse(AgentReport.mustWrite(Optional.of(mine), wanted, "apiserver-x", true));
         assertTrue(AgentReport.mustWrite(Optional.of(mine), wanted, "apiserver-x", false), "not yet since it started");

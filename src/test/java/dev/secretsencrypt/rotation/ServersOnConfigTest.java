@@ -3,6 +3,7 @@ package dev.secretsencrypt.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.secretsencrypt.config.ConfigHash;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
@@ -11,11 +12,11 @@ import org.junit.jupiter.api.Test;
 /** The every-server gate as a table: reports × agents × apiservers unaccounted for → open, or what to do. */
 @Tag("unit")
 class ServersOnConfigTest {
-    static final String HASH = "a".repeat(64);
-    static final String OLD = "b".repeat(64);
+    static final ConfigHash HASH = new ConfigHash("a".repeat(64));
+    static final ConfigHash OLD = new ConfigHash("b".repeat(64));
     static final ServersOnConfig.Agent READS_APISERVER = new ServersOnConfig.Agent(true, Optional.empty());
 
-    static ServersOnConfig.Server server(String node, Stage stage, String hash, Optional<ServersOnConfig.Agent> agent) {
+    static ServersOnConfig.Server server(String node, Stage stage, ConfigHash hash, Optional<ServersOnConfig.Agent> agent) {
         return new ServersOnConfig.Server(new NodeReport(node, stage, hash), agent);
     }
 

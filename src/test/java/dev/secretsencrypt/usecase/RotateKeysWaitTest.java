@@ -6,15 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.secretsencrypt.config.ProviderType;
 import dev.secretsencrypt.failure.CommandRefused;
-import dev.secretsencrypt.store.EtcdPrefix;
-import dev.secretsencrypt.store.EtcdSettings;
-import dev.secretsencrypt.testing.EtcdCluster;
-import io.etcd.jetcd.ByteSequence;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +15,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -37,9 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RotateKeysWaitTest {
     @TempDir
     Path tmp;
-    final String run = UUID.randomUUID().toString();
-    final String statePrefix = "/rotate-keys-wait-" + run + "/";
-    final String etcdPrefix = "/reg-" + run; // kube-apiserver's data, which rotate-keys checks before its first step
 
     /** A clock that moves only when the test moves it. */
     static final class TestClock extends Clock {
@@ -61,52 +49,26 @@ class RotateKeysWaitTest {
         }
     }
 
-    Session open(String node, Clock clock) throws Exception {
-        Path token = tmp.resolve("token");
-        if (!Files.exists(token)) {
-            Files.writeString(token, "K10wait-token");
-            Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-        }
-        EtcdSettings etcd = new EtcdSettings(EtcdCluster.shared().endpoints(), Optional.empty(), Optional.empty(),
-                Optional.empty(), new EtcdSettings.TokenSource(Optional.empty(), false, Optional.of(token),
-                tmp.resolve(node).resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(5));
-        return Session.open(new NodeSettings(tmp.resolve(node), node, Optional.of(etcd), etcdPrefix,
-                dev.secretsencrypt.apiserver.ApiserverIdentity.ofHostname(node)), clock,
-                new SecureRandom(), w -> { });
-    }
-
-    void sync(String node) throws Exception {
-        try (Session s = open(node, Clock.systemUTC())) {
-            s.reporting().sync(false);
-        }
-    }
-
     @Test
     void theDefaultFiveMinuteWaitEndsOnTheGivenClockAndNamesTheServersThatNeverLoaded() throws Exception {
-        EtcdCluster.shared().client().getKVClient().put(ByteSequence.from(etcdPrefix + "/namespaces/default",
-                StandardCharsets.UTF_8), ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1))
-                .get(10, TimeUnit.SECONDS);
-        try (Session a = open("server-a", Clock.systemUTC())) {
+        SharedEtcdNodes nodes = new SharedEtcdNodes(tmp);
+        try (Session a = nodes.open("server-a")) {
             a.steps().enable(ProviderType.AESCBC);
         }
-        sync("server-a");
-        sync("server-b");
+        nodes.sync("server-a");
+        nodes.sync("server-b");
         TestClock clock = new TestClock();
         List<Duration> pauses = new ArrayList<>();
         List<String> said = new ArrayList<>();
         RotateKeys.Settings settings = new RotateKeys.Settings(RotateKeys.DEFAULT_TIMEOUT, RotateKeys.DEFAULT_POLL,
                 Optional.empty());
         long started = System.nanoTime();
-        try (Session a = open("server-a", clock)) {
+        try (Session a = nodes.open("server-a", clock)) {
             RotateKeys rotateKeys = a.rotateKeys(settings, c -> { }, said::add, d -> {
                 pauses.add(d);
                 clock.now = clock.now.plus(d);
                 if (pauses.size() == 3) {
-                    try {
-                        sync("server-a"); // server-a restarts during the wait; server-b never does
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
+                    nodes.sync("server-a"); // server-a restarts during the wait; server-b never does
                 }
             });
             CommandRefused stopped = assertThrows(CommandRefused.class, rotateKeys::run);
@@ -119,7 +81,7 @@ class RotateKeysWaitTest {
         assertTrue(pauses.stream().allMatch(RotateKeys.DEFAULT_POLL::equals), pauses.toString());
         assertTrue(said.contains("  server-a loaded the prepared config (stage prepare) (1/2); still waiting for "
                 + "server-b"), said.toString());
-        try (Session b = open("server-b", Clock.systemUTC())) {
+        try (Session b = nodes.open("server-b")) {
             assertEquals("prepare", ((StatusView.Configured) b.status()).stage().text());
         }
     }
