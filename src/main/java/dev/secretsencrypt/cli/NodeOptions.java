@@ -4,6 +4,7 @@ import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.usecase.NodeSettings;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
+import dev.secretsencrypt.store.StatePrefix;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -83,9 +84,9 @@ public final class NodeOptions {
             etcd = Optional.of(new EtcdSettings(endpoints, Optional.ofNullable(cacert), Optional.ofNullable(cert),
                     Optional.ofNullable(key), new EtcdSettings.TokenSource(Optional.ofNullable(token),
                     token != null && token.equals(System.getenv("SECRETS_ENCRYPT_TOKEN")), Optional.ofNullable(tokenFile),
-                    dataDir.resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(etcdTimeoutSeconds)));
+                    dataDir.resolve("token")), StatePrefix.of(statePrefix), Duration.ofSeconds(etcdTimeoutSeconds)));
         }
-        return new NodeSettings(dataDir, nodeName(), etcd, etcdPrefix, ApiserverIdentity.ofHostname(apiserverHostname()));
+        return new NodeSettings(dataDir, nodeName(), etcd, EtcdPrefix.of(etcdPrefix), ApiserverIdentity.ofHostname(apiserverHostname()));
     }
 
     /** The etcd client certificate and key, which certs checks too. */

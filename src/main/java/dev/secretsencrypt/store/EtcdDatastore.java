@@ -18,7 +18,7 @@ public final class EtcdDatastore implements AutoCloseable {
     private final RetiredKeysInUse findings;
     private final StateKeys keys;
 
-    EtcdDatastore(Client client, EtcdPrefix statePrefix, char[] token, String endpoints, Duration timeout) {
+    EtcdDatastore(Client client, StatePrefix statePrefix, char[] token, String endpoints, Duration timeout) {
         this.etcd = new EtcdCalls(client, endpoints, timeout);
         this.keys = new StateKeys(statePrefix.asDirectory());
         this.state = new EtcdClusterState(etcd, keys, token);

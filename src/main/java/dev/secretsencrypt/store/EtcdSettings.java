@@ -10,7 +10,7 @@ import java.util.Optional;
  * prefix in etcd. Values only: {@link EtcdConnection} opens them.
  */
 public record EtcdSettings(List<String> endpoints, Optional<Path> cacert, Optional<Path> cert, Optional<Path> key,
-                           TokenSource token, EtcdPrefix statePrefix, Duration timeout) {
+                           TokenSource token, StatePrefix statePrefix, Duration timeout) {
     public EtcdSettings {
         endpoints = List.copyOf(endpoints);
     }

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.usecase;
 
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
+import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
 import dev.secretsencrypt.store.LocalState;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Optional;
  * etcd that holds the cluster state (absent: single-server mode), kube-apiserver's {@code --etcd-prefix}, and the
  * identity of this server's own kube-apiserver (which its reports speak for).
  */
-public record NodeSettings(Path dataDir, String nodeName, Optional<EtcdSettings> etcd, String etcdPrefix,
+public record NodeSettings(Path dataDir, String nodeName, Optional<EtcdSettings> etcd, EtcdPrefix etcdPrefix,
                            ApiserverIdentity apiserver) {
 
     /** This server's {@code encryption-config.json}: the file its kube-apiserver loads. */

@@ -119,7 +119,7 @@ public final class Session implements AutoCloseable {
     }
 
     private EtcdPrefix etcdPrefix() {
-        return EtcdPrefix.of(settings.etcdPrefix());
+        return settings.etcdPrefix();
     }
 
     private EtcdDatastore datastore(String why) {

@@ -31,7 +31,7 @@ class EtcdDatastoreTest {
     final String prefix = "/test-" + UUID.randomUUID() + "/";
 
     EtcdDatastore store(String token) {
-        return new EtcdDatastore(EtcdCluster.newClient(etcd.endpoints()), EtcdPrefix.of(prefix), token.toCharArray(),
+        return new EtcdDatastore(EtcdCluster.newClient(etcd.endpoints()), StatePrefix.of(prefix), token.toCharArray(),
                 etcd.endpointsCsv(), Duration.ofSeconds(5));
     }
 

@@ -3,6 +3,7 @@ package dev.secretsencrypt.usecase;
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
 import dev.secretsencrypt.store.EtcdPrefix;
 import dev.secretsencrypt.store.EtcdSettings;
+import dev.secretsencrypt.store.StatePrefix;
 import dev.secretsencrypt.testing.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
@@ -40,8 +41,8 @@ final class SharedEtcdNodes {
     Session open(String node, Clock clock) {
         EtcdSettings etcd = new EtcdSettings(EtcdCluster.shared().endpoints(), Optional.empty(), Optional.empty(),
                 Optional.empty(), new EtcdSettings.TokenSource(Optional.empty(), false, Optional.of(dir.resolve("token")),
-                dir.resolve(node).resolve("token")), EtcdPrefix.of(statePrefix), Duration.ofSeconds(5));
-        return Session.open(new NodeSettings(dir.resolve(node), node, Optional.of(etcd), etcdPrefix,
+                dir.resolve(node).resolve("token")), StatePrefix.of(statePrefix), Duration.ofSeconds(5));
+        return Session.open(new NodeSettings(dir.resolve(node), node, Optional.of(etcd), EtcdPrefix.of(etcdPrefix),
                 ApiserverIdentity.ofHostname(node)), clock, new SecureRandom(), w -> { });
     }
 
