@@ -39,10 +39,16 @@ public final class Main implements Runnable {
     static {
         // jetcd logs through SLF4J with no provider bound; its "no providers" notice is noise on every command
         System.setProperty("slf4j.internal.verbosity", "ERROR");
-        // gRPC and netty log through java.util.logging to stderr ("Received data on closed stream" by the hundred):
-        // off unless asked for with SECRETS_ENCRYPT_DEBUG=1; they never log a value
-        Level level = System.getenv("SECRETS_ENCRYPT_DEBUG") == null ? Level.OFF : Level.FINE;
-        LIBRARY_LOGGERS.forEach(l -> l.setLevel(level));
+    }
+
+    /**
+     * gRPC and netty log through java.util.logging to stderr ("Received data on closed stream" by the hundred): off
+     * unless asked for with SECRETS_ENCRYPT_DEBUG=1; they never log a value.
+     */
+    private static boolean debug(Map<String, String> environment) {
+        boolean debug = environment.get("SECRETS_ENCRYPT_DEBUG") != null;
+        LIBRARY_LOGGERS.forEach(l -> l.setLevel(debug ? Level.FINE : Level.OFF));
+        return debug;
     }
 
     public static void main(String[] args) {
@@ -56,6 +62,7 @@ public final class Main implements Runnable {
 
     /** As above, with the environment the options read (SECRETS_ENCRYPT_*, ETCDCTL_*): tests pass their own. */
     static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> environment) {
+        boolean debug = debug(environment);
         CommandLine cli = commandLine(args);
         cli.setOut(out);
         cli.setErr(err);
@@ -70,12 +77,15 @@ public final class Main implements Runnable {
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionStrategy(parsed -> {
             carryOptionsToTheCommand(parsed);
+            parsed.asCommandLineList().stream().flatMap(c -> c.getCommandSpec().mixins().values().stream())
+                    .map(CommandLine.Model.CommandSpec::userObject).filter(NodeOptions.class::isInstance)
+                    .forEach(o -> ((NodeOptions) o).environment = environment);
             return new CommandLine.RunLast().execute(parsed);
         });
         // the one place an error becomes the Error: line and the exit code
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             err.println("Error: " + operatorMessage(e));
-            if (!(e instanceof OperatorError) && System.getenv("SECRETS_ENCRYPT_DEBUG") != null) {
+            if (!(e instanceof OperatorError) && debug) {
                 e.printStackTrace(err);
             }
             err.flush();

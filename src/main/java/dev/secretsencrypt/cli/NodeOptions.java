@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -77,13 +78,16 @@ public final class NodeOptions {
             description = "How long to wait for etcd before giving up. Default: ${DEFAULT-VALUE}")
     int etcdTimeoutSeconds;
 
+    /** The environment Main.run was given (its defaults are already in the options): never System.getenv here. */
+    Map<String, String> environment = Map.of();
+
     /** The settings these options (and their environment defaults) describe: values only. */
     NodeSettings settings() {
         Optional<EtcdSettings> etcd = Optional.empty();
         if (endpoints != null && !endpoints.isEmpty()) {
             etcd = Optional.of(new EtcdSettings(endpoints, Optional.ofNullable(cacert), Optional.ofNullable(cert),
                     Optional.ofNullable(key), new EtcdSettings.TokenSource(Optional.ofNullable(token),
-                    token != null && token.equals(System.getenv("SECRETS_ENCRYPT_TOKEN")), Optional.ofNullable(tokenFile),
+                    token != null && token.equals(environment.get("SECRETS_ENCRYPT_TOKEN")), Optional.ofNullable(tokenFile),
                     dataDir.resolve("token")), StatePrefix.of(statePrefix), Duration.ofSeconds(etcdTimeoutSeconds)));
         }
         return new NodeSettings(dataDir, nodeName(), etcd, EtcdPrefix.of(etcdPrefix), ApiserverIdentity.ofHostname(apiserverHostname()));
@@ -125,7 +129,7 @@ public final class NodeOptions {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {
-            return System.getenv().getOrDefault("HOSTNAME", "localhost");
+            return environment.getOrDefault("HOSTNAME", "localhost");
         }
     }
 }

@@ -131,12 +131,12 @@ final class CasWriter {
 
     private CompletableFuture<Void> recover(List<Rewrite> batch, Throwable failure, ValuePolicy policy, Tally tally,
             int attempt) {
-        Throwable cause = EtcdErrors.unwrap(failure);
+        Throwable cause = EtcdRetry.unwrap(failure);
         if (stopped.get()) {
             return CompletableFuture.failedFuture(cause);
         }
         // Either way a smaller transaction helps: a request over etcd's limit, or an Else answer over the client's.
-        if (EtcdErrors.isRequestTooLarge(cause) || EtcdErrors.isResponseTooLarge(cause)) {
+        if (EtcdRetry.isRequestTooLarge(cause) || EtcdRetry.isResponseTooLarge(cause)) {
             if (batch.size() > 1) {
                 int half = batch.size() / 2;
                 return allOf(List.of(commit(batch.subList(0, half), policy, tally, 1),

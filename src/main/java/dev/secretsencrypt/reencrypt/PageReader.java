@@ -72,8 +72,8 @@ final class PageReader {
             try {
                 return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException | TimeoutException e) {
-                Throwable cause = EtcdErrors.unwrap(e);
-                if (EtcdErrors.isResponseTooLarge(cause) && limit > 1) {
+                Throwable cause = EtcdRetry.unwrap(e);
+                if (EtcdRetry.isResponseTooLarge(cause) && limit > 1) {
                     limit = Math.max(1, limit / 2);
                 } else if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
                     throw new StateUnavailable("could not read " + prefix + " from etcd (" + attempt
@@ -112,7 +112,7 @@ final class PageReader {
             try {
                 return kv.get(start, option).get(timeout.toMillis(), TimeUnit.MILLISECONDS).getCount();
             } catch (ExecutionException | TimeoutException e) {
-                Throwable cause = EtcdErrors.unwrap(e);
+                Throwable cause = EtcdRetry.unwrap(e);
                 if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
                     throw new StateUnavailable("could not count the keys under " + prefix + " in etcd ("
                             + cause + "); check that etcd is healthy, then run again", cause);

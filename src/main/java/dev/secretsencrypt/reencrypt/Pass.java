@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.EtcdRetry;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.envelope.ProviderChain;
 import io.etcd.jetcd.KV;
@@ -118,7 +119,7 @@ public final class Pass {
         try {
             tally = page.tally().get();
         } catch (ExecutionException e) {
-            Throwable cause = EtcdErrors.unwrap(e);
+            Throwable cause = EtcdRetry.unwrap(e);
             if (cause instanceof Exception checked) {
                 throw checked;
             }

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.reencrypt;
 
+import dev.secretsencrypt.store.EtcdRetry;
 import dev.secretsencrypt.config.KeyRef;
 import dev.secretsencrypt.envelope.Opened;
 import dev.secretsencrypt.envelope.ProviderChain;
@@ -79,7 +80,7 @@ public final class Scan {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("the scan was interrupted", e);
         } catch (ExecutionException e) {
-            Throwable cause = EtcdErrors.unwrap(e);
+            Throwable cause = EtcdRetry.unwrap(e);
             throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         } finally {
             pool.shutdownNow();

@@ -4,12 +4,18 @@ import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
  * The one retry policy for etcd requests that are safe to send again: reads, plain puts, compare-and-swap batches
  * (a lost attempt that was applied makes its compares fail, and that is settled). Its waits add up to about 10 s,
  * longer than an etcd leader election, so losing one member of three or the leader does not end a pass.
+ *
+ * <p>And the one place etcd failures are sorted: worth retrying, a request too large (send less), an answer too large
+ * (ask for less), or the rest. By gRPC status code first; etcd's own error descriptions (as its Go client's
+ * {@code rpctypes} maps them) where one code covers several, and the transport's words where no code arrives.
  */
 public final class EtcdRetry {
     public static final int ATTEMPTS = 8;
@@ -37,7 +43,7 @@ public final class EtcdRetry {
                     return true;
                 }
             }
-            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+            String m = message(t);
             if (m.contains("leader changed") || m.contains("no leader") || m.contains("timed out")
                     || m.contains("unavailable") || m.contains("connection refused")
                     || m.contains("too many requests") || m.contains("channel closed")
@@ -46,5 +52,46 @@ public final class EtcdRetry {
             }
         }
         return false;
+    }
+
+    /** The failure itself, out of the future's wrappers. */
+    public static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** etcd refused the transaction for its size or op count (--max-request-bytes, --max-txn-ops). */
+    public static boolean isRequestTooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String m = message(t);
+            // The last one is etcd's gRPC server refusing more than --max-request-bytes + 512 KiB outright.
+            if (m.contains("request is too large") || m.contains("too many operations in txn request")
+                    || m.contains("received message larger than max")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The answer was larger than the client accepts (gRPC's 4 MiB by default): ask for fewer keys. */
+    public static boolean isResponseTooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.RESOURCE_EXHAUSTED) {
+                return true;
+            }
+            String m = message(t);
+            if (m.contains("resource_exhausted") || m.contains("larger than max") || m.contains("exceeds maximum")
+                    || m.contains("message size") || m.contains("too large")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String message(Throwable t) {
+        return t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
     }
 }

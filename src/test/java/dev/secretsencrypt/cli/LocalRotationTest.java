@@ -20,6 +20,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -310,6 +311,11 @@ class LocalRotationTest {
                 "--token", "cluster-token");
         assertTrue(onCommandLine.err().contains("warning: --token on the command line is visible to every user"),
                 onCommandLine.err());
+        // from the environment Main.run is given, the same token is no warning: it is not on the command line
+        Cli.Result fromEnvironment = cli.runWith(Map.of("SECRETS_ENCRYPT_TOKEN", "cluster-token"), "status", "-d",
+                dataDir().toString(), "--endpoints", "http://127.0.0.1:1", "--etcd-timeout", "1");
+        assertFalse(fromEnvironment.err().contains("--token on the command line"), fromEnvironment.err());
+        assertFalse(fromEnvironment.all().contains("cluster-token"), fromEnvironment.all());
     }
 
     @Test
