@@ -63,9 +63,9 @@ if ! command -v mvn >/dev/null 2>&1; then
     apt_install maven
 fi
 
-# How many tests ran, per JUnit tag of their class (from surefire's reports of the run just made).
+# How many tests ran, per JUnit tag of their class (from surefire's reports of the run just made, in $2).
 summary() {
-    /usr/bin/python3 - "$1" <<'PY'
+    /usr/bin/python3 - "$1" "${2:-target/surefire-reports}" <<'PY'
 import glob, re, sys, xml.etree.ElementTree as ET
 tags, runs = {}, {}
 for src in glob.glob("src/test/java/**/*.java", recursive=True):
@@ -76,7 +76,7 @@ for src in glob.glob("src/test/java/**/*.java", recursive=True):
     m = re.search(r'class (\w+) extends (\w+)', text)
     if m:
         tags.setdefault(m.group(1), "@" + m.group(2))
-for report in glob.glob("target/surefire-reports/TEST-*.xml"):
+for report in glob.glob(sys.argv[2] + "/TEST-*.xml"):
     suite = ET.parse(report).getroot()
     cls = suite.get("name").rsplit(".", 1)[-1]
     tag = tags.get(cls, "untagged")
@@ -119,16 +119,30 @@ export E2E_ETCD_BIN="${E2E_ETCD_BIN:-$etcd36}"
 if [ "$#" -gt 0 ]; then
     exec mvn -B verify "$@"
 fi
-# Every test once on etcd 3.6 (the e2e scenarios run kube-apiserver on it too), then the datastore's tests on 3.4 and 3.5.
+# Every test once on etcd 3.6; then the e2e scenarios (kube-apiserver on etcd 3.6) while the datastore's tests run
+# again on etcd 3.4 and 3.5: the scenarios mostly wait for kube-apiserver, whose automatic reload polls once a minute.
+all=$SECONDS
 start=$SECONDS
-fresh_reports
-mvn -B verify -Detcd.bin="$etcd36"
-summary "every test on $("$etcd36" --version | head -1), $((SECONDS - start)) s"
+rm -rf target/surefire-reports target/reports-*
+mvn -B verify -Detcd.bin="$etcd36" -DexcludedGroups=e2e
+summary "the unit, etcd and cluster tests on $("$etcd36" --version | head -1), $((SECONDS - start)) s"
+
+e2e_start=$SECONDS
+mvn -B surefire:test -Detcd.bin="$etcd36" -Dgroups=e2e -Dsurefire.reports=target/reports-e2e >target/e2e.log 2>&1 &
+e2e=$!
+trap 'kill "$e2e" 2>/dev/null || true' EXIT
 for etcd in "$debian_etcd" "$etcd35"; do
     start=$SECONDS
-    fresh_reports
-    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd
+    reports="target/reports-etcd-$("$etcd" --version | head -1 | tr -dc '0-9.')"
+    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd -Dsurefire.reports="$reports"
     # the HA runbook with member loss (tag cluster) depends on how each etcd version fails over
-    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest
-    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | head -1), $((SECONDS - start)) s"
+    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest -Dsurefire.reports="$reports"
+    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | head -1), $((SECONDS - start)) s" "$reports"
 done
+e2e_exit=0
+wait "$e2e" || e2e_exit=$?
+trap - EXIT
+cat target/e2e.log
+summary "the e2e scenarios, $((SECONDS - e2e_start)) s" target/reports-e2e
+echo "== scripts/test.sh: $((SECONDS - all)) s in all"
+exit "$e2e_exit"
