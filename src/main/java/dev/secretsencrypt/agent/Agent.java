@@ -97,7 +97,7 @@ public final class Agent implements AutoCloseable {
                 + settings.probe().map(p -> "; reports what " + p.describe() + " loaded")
                 .orElse("; reports nothing (no --apiserver-url, so it cannot see what kube-apiserver loaded): after "
                         + "each change restart kube-apiserver here, whose sync (ExecStartPre) reports the file")
-                + settings.rotateEvery().map(d -> "; rotates every " + durationText(d)).orElse("")
+                + settings.rotateEvery().map(d -> "; rotates every " + AgentSettings.text(d)).orElse("")
                 + http.map(h -> "; metrics on http://" + h.address().getHostString() + ":" + h.address().getPort()
                 + "/metrics").orElse("");
     }
@@ -192,10 +192,5 @@ public final class Agent implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warning("while stopping, could not " + step + ": " + e);
         }
-    }
-
-    static String durationText(Duration d) {
-        long s = d.toSeconds();
-        return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
     }
 }

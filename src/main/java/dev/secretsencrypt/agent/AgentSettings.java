@@ -36,4 +36,10 @@ public record AgentSettings(Optional<ApiserverConfigProbe> probe, Optional<Durat
                     : probeEvery.multipliedBy(5), leaderRecheck, leaderRecheck.multipliedBy(6), d.certificatesEvery());
         }
     }
+
+    /** A period as the operator gave it: {@code 7d}, {@code 12h}, {@code 30m}, {@code 45s}. */
+    static String text(Duration d) {
+        long s = d.toSeconds();
+        return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+    }
 }

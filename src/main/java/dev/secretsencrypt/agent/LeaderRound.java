@@ -125,7 +125,7 @@ final class LeaderRound {
         } catch (OperatorError e) {
             failed(s);
             problems.say(Kind.LEADER_REFUSED, "leader: " + e.getMessage() + " (tried again after each state change and "
-                    + "every " + Agent.durationText(settings.timing().retryAfterFailure()) + "; said again only when it "
+                    + "every " + AgentSettings.text(settings.timing().retryAfterFailure()) + "; said again only when it "
                     + "changes)");
         } catch (InterruptedException e) {
             throw e;
@@ -158,7 +158,7 @@ final class LeaderRound {
                 reencrypt();
             }
             case ROTATE_ON_SCHEDULE -> rotate("the schedule is due (every "
-                    + Agent.durationText(settings.rotateEvery().orElseThrow()) + ")");
+                    + AgentSettings.text(settings.rotateEvery().orElseThrow()) + ")");
             case FINISH_ROTATION -> rotate("a rotation is under way at stage " + s.rotation().stage().text());
             case COUNT_VALUES -> countValues(s);
             case NOTHING -> {
