@@ -100,7 +100,7 @@ if [ "$quick" -eq 1 ]; then
     start=$SECONDS
     fresh_reports
     mvn -B verify -Dgroups='unit | etcd' "$@"
-    summary "quick run on $("$debian_etcd" --version | head -1), $((SECONDS - start)) s"
+    summary "quick run on $("$debian_etcd" --version | sed -n 1p), $((SECONDS - start)) s"
     exit 0
 fi
 
@@ -125,7 +125,7 @@ all=$SECONDS
 start=$SECONDS
 rm -rf target/surefire-reports target/reports-*
 mvn -B verify -Detcd.bin="$etcd36" -DexcludedGroups=e2e
-summary "the unit, etcd and cluster tests on $("$etcd36" --version | head -1), $((SECONDS - start)) s"
+summary "the unit, etcd and cluster tests on $("$etcd36" --version | sed -n 1p), $((SECONDS - start)) s"
 
 e2e_start=$SECONDS
 mvn -B surefire:test -Detcd.bin="$etcd36" -Dgroups=e2e -Dsurefire.reports=target/reports-e2e >target/e2e.log 2>&1 &
@@ -133,11 +133,11 @@ e2e=$!
 trap 'kill "$e2e" 2>/dev/null || true' EXIT
 for etcd in "$debian_etcd" "$etcd35"; do
     start=$SECONDS
-    reports="target/reports-etcd-$("$etcd" --version | head -1 | tr -dc '0-9.')"
+    reports="target/reports-etcd-$("$etcd" --version | sed -n 1p | tr -dc '0-9.')"
     mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd -Dsurefire.reports="$reports"
     # the HA runbook with member loss (tag cluster) depends on how each etcd version fails over
     mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest -Dsurefire.reports="$reports"
-    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | head -1), $((SECONDS - start)) s" "$reports"
+    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | sed -n 1p), $((SECONDS - start)) s" "$reports"
 done
 e2e_exit=0
 wait "$e2e" || e2e_exit=$?
