@@ -100,11 +100,9 @@ public final class Rotation {
             return kmsRefusal("prepare", keys);
         }
         ProviderType chosen = type.orElse(keys.firstKeyed().map(KeyedProvider::type).orElse(ProviderType.AESCBC));
-        String name = chosen.keyNameBase() + "-" + DateTimeFormatter.ISO_INSTANT.format(
-                clock.instant().truncatedTo(ChronoUnit.SECONDS));
-        if (keys.containsKeyNamed(name) || reservedNames.contains(name)) {
-            return new Outcome.Refused("a key named " + name + " already exists: wait a second and run prepare again");
-        }
+        // a second prepare within the same second (a quick abort and retry) gets <name>-2: never two keys of one name
+        String name = uniqueName(keys, chosen.keyNameBase() + "-" + DateTimeFormatter.ISO_INSTANT.format(
+                clock.instant().truncatedTo(ChronoUnit.SECONDS)), reservedNames);
         KeyRef added = new KeyRef(chosen, name);
         RotationState next = new RotationState(Stage.PREPARE, withKeys(s, keys.withKeyAdded(chosen, newKey(name))).config(),
                 Optional.of(added));

@@ -7,6 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
@@ -27,6 +30,9 @@ public final class TokenWrap {
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int REMEMBERED = 16;
+    /** Derived keys of this process, by a digest of (salt, token) and the iterations: a second session pays nothing. */
+    private static final Map<Derivation, SecretKeySpec> DERIVED = new ConcurrentHashMap<>();
 
     private final SecretKeySpec key;
 
@@ -47,14 +53,37 @@ public final class TokenWrap {
      */
     public static TokenWrap derive(char[] token, byte[] salt, int iterations) {
         byte[] password = utf8(token);
-        PKCS5S2ParametersGenerator pbkdf2 = new PKCS5S2ParametersGenerator(new SHA256Digest());
-        pbkdf2.init(password, salt, iterations);
-        byte[] raw = ((KeyParameter) pbkdf2.generateDerivedMacParameters(256)).getKey();
         try {
-            return new TokenWrap(new SecretKeySpec(raw, "AES"));
-        } finally {
+            Derivation which = Derivation.of(password, salt, iterations);
+            SecretKeySpec known = DERIVED.get(which);
+            if (known != null) {
+                return new TokenWrap(known);
+            }
+            PKCS5S2ParametersGenerator pbkdf2 = new PKCS5S2ParametersGenerator(new SHA256Digest());
+            pbkdf2.init(password, salt, iterations);
+            byte[] raw = ((KeyParameter) pbkdf2.generateDerivedMacParameters(256)).getKey();
+            SecretKeySpec key = new SecretKeySpec(raw, "AES");
             Arrays.fill(raw, (byte) 0);
+            if (DERIVED.size() >= REMEMBERED) {
+                DERIVED.clear(); // an agent or a test run meets a handful of clusters, never this many
+            }
+            DERIVED.put(which, key);
+            return new TokenWrap(key);
+        } finally {
             Arrays.fill(password, (byte) 0);
+        }
+    }
+
+    /** Which derivation: sha256 over the salt's length, the salt and the token bytes, never the token itself. */
+    private record Derivation(String digest, int iterations) {
+        static Derivation of(byte[] password, byte[] salt, int iterations) {
+            SHA256Digest sha = new SHA256Digest();
+            sha.update(ByteBuffer.allocate(4).putInt(salt.length).array(), 0, 4);
+            sha.update(salt, 0, salt.length);
+            sha.update(password, 0, password.length);
+            byte[] out = new byte[32];
+            sha.doFinal(out, 0);
+            return new Derivation(HexFormat.of().formatHex(out), iterations);
         }
     }
 

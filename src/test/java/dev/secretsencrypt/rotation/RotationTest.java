@@ -178,7 +178,10 @@ class RotationTest {
     void twoPreparesInOneSecondDoNotMakeTwoKeysOfOneName() {
         RotationState on = state(Stage.START, new KeyedProvider(ProviderType.AESCBC, List.of(OLD)));
         RotationState once = changed(rules.prepare(Optional.of(on), Optional.empty(), false, Set.of()));
-        assertTrue(refused(rules.prepare(Optional.of(once), Optional.empty(), true, Set.of())).contains("already exists"));
+        RotationState twice = changed(rules.prepare(Optional.of(once), Optional.empty(), true, Set.of()));
+        List<String> names = ((KeyedProvider) providers(twice).get(0)).keys().stream().map(Key::name).toList();
+        assertEquals(3, new java.util.HashSet<>(names).size(), names.toString());
+        assertEquals(once.prepared().orElseThrow().name() + "-2", twice.prepared().orElseThrow().name());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.secretsencrypt.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -48,6 +49,23 @@ class TokenWrapTest {
         assertThrows(TokenWrap.NotOpened.class, () -> TokenWrap.derive("wrong".toCharArray(), SALT, 1000).unwrap(sealed, "/k"));
         assertEquals(false, java.util.Arrays.equals(TokenWrap.derive("right".toCharArray(), SALT, 1000).tokenCheck(),
                 TokenWrap.derive("wrong".toCharArray(), SALT, 1000).tokenCheck()), "the token check tells tokens apart");
+    }
+
+    @Test
+    void aKeyThisProcessDerivedBeforeIsTheSameKeyAndNeverStandsInForAnotherSaltTokenOrCount() {
+        byte[] sealed = TokenWrap.derive("remembered".toCharArray(), SALT, 1000).wrap(new byte[] {7}, "/k");
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(new byte[] {7}, assertDoesNotThrow(() -> TokenWrap.derive("remembered".toCharArray(), SALT,
+                    1000).unwrap(sealed, "/k")));
+        }
+        byte[] otherSalt = SALT.clone();
+        otherSalt[0] ^= 1;
+        assertThrows(TokenWrap.NotOpened.class, () -> TokenWrap.derive("remembered".toCharArray(), otherSalt, 1000)
+                .unwrap(sealed, "/k"));
+        assertThrows(TokenWrap.NotOpened.class, () -> TokenWrap.derive("remembered".toCharArray(), SALT, 1001)
+                .unwrap(sealed, "/k"));
+        assertThrows(TokenWrap.NotOpened.class, () -> TokenWrap.derive("remembere".toCharArray(), SALT, 1000)
+                .unwrap(sealed, "/k"));
     }
 
     /** AES-256-GCM under a raw key, laid out as TokenWrap lays it out (nonce, ciphertext, tag; AAD "/k"). */
