@@ -70,6 +70,9 @@ final class ServerRound {
             keepLease(mine);
             Reporting.FileState file = session.reporting().keepFileCurrent();
             if (file.written()) {
+                // a file replaced here may be what the apiserver serves now: its next answer is judged afresh
+                seenOnFile = Optional.empty();
+                lastReported = Optional.empty(); // the report this round replaced was this agent's own (see withdraw)
                 log.info("wrote " + configFile + " for stage " + file.state().rotation().stage().text() + " (config "
                         + file.hash().shortForm() + ")");
             }

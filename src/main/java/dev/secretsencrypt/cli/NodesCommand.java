@@ -31,11 +31,20 @@ final class NodesCommand extends StateCommand {
         Columns table = new Columns().row("Name", "Report", "Source", "Age", "Loaded").row("----", "------", "------",
                 "---", "------");
         servers.forEach(s -> table.row(s.name(), s.report().value(), s.source().map(ServerRegistry.Source::text).orElse("-"),
-                s.age().map(NodesCommand::age).orElse("-"), s.stale() ? "stale: agent gone" : s.mustReload()
-                        ? "needs restart" : "yes"));
+                s.age().map(NodesCommand::age).orElse("-"), loaded(s)));
         StringBuilder out = new StringBuilder(table.render().stripTrailing());
         session.servers().cautions().forEach(c -> out.append("\n\nAlso: ").append(c));
         return Reply.ok(out.toString());
+    }
+
+    private static String loaded(Servers.Server s) {
+        if (s.stale()) {
+            return "stale: agent gone";
+        }
+        if (s.agentProblem().isPresent()) {
+            return "unknown: agent cannot report"; // the cautions below say why
+        }
+        return s.mustReload() ? "needs restart" : "yes";
     }
 
     private static Map<String, Object> json(Servers.Server s) {
@@ -47,6 +56,7 @@ final class NodesCommand extends StateCommand {
         m.put("stale", s.stale());
         m.put("ageseconds", s.age().map(Duration::toSeconds).orElse(null));
         m.put("mustreload", s.mustReload());
+        s.agentProblem().ifPresent(p -> m.put("agentproblem", p));
         return m;
     }
 

@@ -38,7 +38,9 @@ public record ServersOnConfig(List<String> loaded, List<String> behind, List<Str
         Map<String, String> agentProblems = new TreeMap<>();
         for (Server s : servers) {
             NodeReport r = s.report();
-            if (r.loaded(stage, configHash, match)) {
+            // an agent that reads its apiserver and cannot now says its stored report may no longer be true
+            Optional<String> cannotVouch = s.agent().filter(Agent::readsApiserver).flatMap(Agent::problem);
+            if (r.loaded(stage, configHash, match) && cannotVouch.isEmpty()) {
                 loaded.add(r.node());
             } else if (!r.readable()) {
                 behind.add(r.node() + " (its report does not parse)");

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * This node's {@code encryption-config.json}, the file kube-apiserver loads: written from the cluster's state only when
@@ -50,10 +51,22 @@ final class NodeFile {
 
     /** Writes the file when it differs from the state's config; identical bytes are left alone (its mtime stays). */
     Written write(Snapshot snapshot, boolean force) {
+        return write(snapshot, force, replaced -> { });
+    }
+
+    /**
+     * As {@link #write(Snapshot, boolean)}, telling {@code beforeReplacing} the digest of the file it is about to
+     * replace, before anything else: its kube-apiserver may serve with that file now, whatever the stored report says.
+     */
+    Written write(Snapshot snapshot, boolean force, Consumer<ConfigHash> beforeReplacing) {
         EncryptionConfig config = snapshot.rotation().config();
         requireKeysKept(snapshot, force);
-        if (Files.exists(path) && Arrays.equals(bytes(), ConfigFiles.canonicalBytes(config))) {
-            return new Written(false, Optional.empty());
+        if (Files.exists(path)) {
+            byte[] onDisk = bytes();
+            if (Arrays.equals(onDisk, ConfigFiles.canonicalBytes(config))) {
+                return new Written(false, Optional.empty());
+            }
+            beforeReplacing.accept(ConfigHash.ofFile(onDisk));
         }
         // before the file changes: once it is replaced, nothing would show that its apiserver wrote with a retired key
         Optional<String> retiredWriter = noteRetiredWriter(snapshot);

@@ -41,8 +41,8 @@ public final class Reporting {
         record Stored(NodeReport report) implements Reported {
         }
 
-        /** Left to this server's running agent, which reads what kube-apiserver loaded. */
-        record LeftToAgent() implements Reported {
+        /** Left to this server's running agent, which reads what kube-apiserver loaded, with what keeps it from it. */
+        record LeftToAgent(Optional<String> agentProblem) implements Reported {
         }
 
         /** The file is right, the report could not be stored (etcd takes no writes): the older report holds. */
@@ -58,12 +58,15 @@ public final class Reporting {
         Snapshot current = CurrentState.of(state);
         Optional<Membership.Joined> joined = server.ourCluster();
         server.requireThisMachine();
-        NodeFile.Written w = file.write(current, force);
+        boolean agentReports = agentReadsTheApiserver();
+        NodeFile.Written w = agentReports ? file.write(current, force, replaced -> withdraw(current, replaced))
+                : file.write(current, force);
         NodeReport report = new NodeReport(server.nodeName, current.rotation().stage(), file.hash());
-        if (agentReadsTheApiserver()) {
+        if (agentReports) {
             // its report says what kube-apiserver serves with; a file report over it would claim a reload not seen
             server.join(joined);
-            return result(w, new Reported.LeftToAgent());
+            return result(w, new Reported.LeftToAgent(server.cluster().flatMap(c -> ServerGate.cannotVouch(
+                    c.registry().runningAgents().get(server.nodeName)))));
         }
         try {
             reports.report(report);
@@ -122,8 +125,18 @@ public final class Reporting {
     public FileState keepFileCurrent() {
         Snapshot current = CurrentState.of(state);
         server.ourCluster();
-        NodeFile.Written w = file.write(current, false);
+        NodeFile.Written w = registered() ? file.write(current, false, replaced -> withdraw(current, replaced))
+                : file.write(current, false);
         return new FileState(current, w.written(), file.hash(), w.retiredWriter());
+    }
+
+    /**
+     * Before a file its kube-apiserver may have reloaded is replaced, this server's report says that file: a report
+     * of the config it replaces must not let a key retire (or a retired writer's pass end) while that apiserver writes
+     * with the replaced file's writer. The agent's next answer from kube-apiserver puts the report right.
+     */
+    private void withdraw(Snapshot current, ConfigHash replaced) {
+        reports.report(new NodeReport(server.nodeName, current.rotation().stage(), replaced));
     }
 
     /**

@@ -57,6 +57,12 @@ public final class ServerGate {
         return ServersOnConfig.of(current.rotation().stage(), current.configHash(), match, servers, unaccounted);
     }
 
+    /** What keeps a running agent that reads its kube-apiserver from vouching for the report it keeps alive. */
+    static Optional<String> cannotVouch(ServerRegistry.RunningAgent agent) {
+        return Optional.ofNullable(agent).filter(a -> a.reads() == ServerRegistry.Source.APISERVER)
+                .flatMap(ServerRegistry.RunningAgent::problem);
+    }
+
     /**
      * Without kube-apiserver's data under --etcd-prefix, no identity lease shows which kube-apiservers run: a wrong
      * prefix would let a key become the writer past one that lacks it.
@@ -118,6 +124,8 @@ public final class ServerGate {
         for (RetiredKeysInUse.Finding f : cluster.get().findings().findings()) {
             out.add(RetiredWriter.caution(f));
         }
+        cluster.get().registry().runningAgents().forEach((node, agent) -> cannotVouch(agent).ifPresent(why ->
+                out.add("the agent on " + node + " cannot vouch for its report, so it does not count as loaded: " + why)));
         // status must answer at once: a lease no server claims is judged by its renew time here, not watched
         cluster.get().leases().check(stored, now, IdentityLeases.Wait.NO_WAIT).problem().ifPresent(out::add);
         return out;

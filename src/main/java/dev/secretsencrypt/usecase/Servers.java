@@ -33,10 +33,11 @@ public final class Servers {
 
     /**
      * One server: its report, where the report came from, how old it is, whether it must reload the file, and the
-     * identity lease of the kube-apiserver its report speaks for (absent in a report from before reports named it).
+     * identity lease of the kube-apiserver its report speaks for (absent in a report from before reports named it),
+     * and what keeps its running agent from vouching for the report.
      */
     public record Server(NodeReport report, Optional<ServerRegistry.Source> source, Optional<Duration> age,
-                         boolean mustReload, Optional<String> apiserver) {
+                         boolean mustReload, Optional<String> apiserver, Optional<String> agentProblem) {
         public String name() {
             return report.node();
         }
@@ -57,12 +58,15 @@ public final class Servers {
         List<NodeReport> now = reports.reports();
         ServerHashes hashes = ServerHashes.of(current.rotation().stage(), current.configHash(), now);
         Map<String, ServerRegistry.ServerRecord> records = registry.records();
+        Map<String, ServerRegistry.RunningAgent> agents = registry.runningAgents();
         List<Server> out = new ArrayList<>();
         for (NodeReport r : now) {
             Optional<ServerRegistry.ServerRecord> record = Optional.ofNullable(records.get(r.node()));
+            Optional<String> agentProblem = ServerGate.cannotVouch(agents.get(r.node()));
             out.add(new Server(r, record.map(ServerRegistry.ServerRecord::source),
-                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())), hashes.behind(r),
-                    record.flatMap(ServerRegistry.ServerRecord::apiserver)));
+                    record.map(x -> Duration.between(x.reportedAt(), clock.instant())),
+                    hashes.behind(r) || agentProblem.isPresent(), record.flatMap(ServerRegistry.ServerRecord::apiserver),
+                    agentProblem));
         }
         return out;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.envelope.Envelope;
+import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.testing.LoopbackBalancer;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import io.etcd.jetcd.ByteSequence;
@@ -139,6 +140,56 @@ class AgentIdentityTest {
         Cli.Result status = servers.on("node-1", "status");
         assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
         assertEquals(0, servers.on("node-2", "verify").exitCode());
+        servers.assertEveryValueUnderTheNewKey(SERVERS, old, plain);
+    }
+
+    @Test
+    void aFileReplacedUnderARunningAgentWhileItsApiserverServesItKeepsTheRetiredWritersPassWaitingForThatApiserver()
+            throws Exception {
+        byte[] startFile = Files.readAllBytes(servers.configFile("node-3"));
+        for (String step : List.of("prepare", "rotate", "reencrypt")) {
+            assertEquals(0, servers.on("node-1", step).exitCode(), step);
+            for (String node : SERVERS) {
+                assertEquals(0, servers.on(node, "sync").exitCode());
+            }
+        }
+        SERVERS.forEach(n -> startAgent(n, apiservers.get(n).url().toString()));
+        for (Map.Entry<String, RunningAgent> a : agents.entrySet()) {
+            a.getValue().awaitLine(l -> l.contains("reported " + a.getKey()), SOON, "its report");
+        }
+        // by hand on node-3: the old file copied back, and its apiserver serves with it (then reloads nothing for now)
+        SimulatedApiserver api3 = apiservers.get("node-3");
+        api3.setLag(Duration.ofHours(1));
+        Files.write(servers.configFile("node-3"), startFile);
+        api3.restart();
+        RunningAgent node3 = agents.get("node-3");
+        node3.awaitLine(l -> l.contains(" error ") && l.contains("had aescbc/aescbckey (retired "), SOON,
+                "that its file had a retired key as its writer");
+        // the leader tries its pass at once; node-3's stored report must not let it end while node-3 writes that key
+        Await.until(SOON, "a leader refused to re-encrypt while node-3's apiserver serves the old file", () ->
+                agents.values().stream().anyMatch(a -> a.log().lines().anyMatch(l -> l.contains("reencrypt is refused")
+                        && l.contains("node-3"))));
+        String key = servers.etcdPrefix + "/secrets/back/written-by-node-3";
+        byte[] value = "k8s\0written while node-3 served the old file".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        servers.kv().put(ByteSequence.from(k), ByteSequence.from(old.seal(value, k))).get(10, TimeUnit.SECONDS);
+        plain.put(key, value);
+        assertFalse(agents.values().stream().anyMatch(a -> a.log().contains("re-encryption done: ")), "no pass ended "
+                + "while node-3's apiserver writes with the retired key:\n" + node3.log());
+        Cli.Result status = servers.on("node-1", "status");
+        System.out.println("status while node-3 serves the old file:\n" + status.out());
+        assertFalse(status.out().contains("All hashes match"), status.out());
+        assertTrue(status.out().contains("retired"), status.out());
+        JsonNode json = new ObjectMapper().readTree(servers.on("node-1", "status", "-o", "json").out());
+        assertTrue(json.path("cautions").toString().contains("node-3 had the retired key"), json.toString());
+        JsonNode node3Row = nodes().get(2);
+        assertTrue(node3Row.path("mustreload").asBoolean(), node3Row.toString());
+
+        // its apiserver reloads the cluster's file: the pass runs, rewrites what it wrote, and the finding is cleared
+        api3.setLag(Duration.ofMillis(300));
+        Await.until(SOON, "the leader's pass after node-3 reloaded", () ->
+                agents.values().stream().anyMatch(a -> a.log().contains("re-encryption done: ")));
+        awaitHealth(node3, r -> r.statusCode() == 200);
         servers.assertEveryValueUnderTheNewKey(SERVERS, old, plain);
     }
 

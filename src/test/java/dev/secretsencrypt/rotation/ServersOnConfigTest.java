@@ -58,6 +58,19 @@ class ServersOnConfigTest {
     }
 
     @Test
+    void aReportItsAgentCanNoLongerVouchForNeverCountsEvenWhenItMatches() {
+        ServersOnConfig.Agent misled = new ServersOnConfig.Agent(true, Optional.of("it answered as another kube-apiserver"));
+        ServersOnConfig on = gate(List.of(server("node-1", Stage.PREPARE, HASH, Optional.empty()),
+                server("node-3", Stage.PREPARE, HASH, Optional.of(misled))), Optional.empty());
+        assertEquals(List.of("node-1"), on.loaded());
+        assertTrue(on.refusal("rotate").orElseThrow().contains("agent on node-3 cannot report: it answered as another "
+                + "kube-apiserver"), on.refusal("rotate").toString());
+        ServersOnConfig.Agent fileOnly = new ServersOnConfig.Agent(false, Optional.of("no --apiserver-url"));
+        assertEquals(List.of("node-3"), gate(List.of(server("node-3", Stage.PREPARE, HASH, Optional.of(fileOnly))),
+                Optional.empty()).loaded(), "an agent that never read its apiserver vouches for nothing it could lose");
+    }
+
+    @Test
     void noReportAtAllNeverOpensIt() {
         assertEquals(Optional.of("no server has reported its hash yet. Run sync on every server"),
                 gate(List.of(), Optional.empty()).behindSentence());
