@@ -20,7 +20,8 @@ import picocli.CommandLine.TypeConversionException;
 public final class ApiserverOptions {
     @Option(names = "--apiserver-url", paramLabel = "URL", converter = Url.class,
             description = "This server's kube-apiserver, asked on its /metrics what encryption config it loaded, e.g. "
-                    + "https://127.0.0.1:6443. Absent: the file is reported as written")
+                    + "https://127.0.0.1:6443. Absent: the agent reports nothing, and this server's report stays the one sync "
+                    + "made when kube-apiserver started (run sync at each start; the sync drop-in does)")
     URI url;
 
     @Option(names = "--apiserver-cacert", paramLabel = "FILE",

@@ -84,7 +84,7 @@ final class StatusCommand extends StateCommand {
         return "Reencryption: " + r.checkpoint().done() + "/" + r.checkpoint().total() + " by " + r.node();
     }
 
-    /** K3s's fields ({@code stage, activekey, enable, hashmatch, hasherror, inactivekeys}) plus {@code nodes}. */
+    /** K3s's fields ({@code stage, activekey, enable, hashmatch, hasherror, inactivekeys}) plus ours ({@code nodes}, …). */
     static String json(StatusView view) {
         Map<String, Object> out = new LinkedHashMap<>();
         if (!(view instanceof StatusView.Configured v)) {
@@ -103,6 +103,8 @@ final class StatusCommand extends StateCommand {
         out.put("enable", v.enabled());
         out.put("hashmatch", v.hashProblem().isEmpty());
         v.hashProblem().ifPresent(m -> out.put("hasherror", m));
+        // hasherror is K3s's one line; every caution is here, so a retired writer never hides behind a mismatch
+        out.put("cautions", v.cautions());
         out.put("inactivekeys", v.keys().stream().filter(k -> !k.active()).map(k -> k.type() + " " + k.name()).toList());
         out.put("retiredkeys", v.retiredKeys().stream().map(k -> k.type() + " " + k.name()).toList());
         v.reencryption().ifPresent(r -> out.put("reencryption", Map.of("node", String.valueOf(r.node()),

@@ -29,6 +29,10 @@ final class SyncCommand extends StateCommand {
             said = file + "\nwarning: could not report " + r.node() + " " + failed.report().value() + ": " + failed.why()
                     + "\nkube-apiserver may start with this file; rotate and reencrypt stay refused until this server "
                     + "reports: run sync again once etcd takes writes";
+        } else if (r.reported() instanceof Reporting.Reported.LeftToAgent agent && agent.agentProblem().isPresent()) {
+            said = file + "; left the report of " + r.node() + " to its agent, which reads what kube-apiserver loaded"
+                    + "\nwarning: the agent on " + r.node() + " cannot report now: " + agent.agentProblem().get()
+                    + "\nrotate and reencrypt stay refused until it can: fix that (its log and /healthz say the same)";
         } else {
             said = file + "; left the report of " + r.node() + " to its agent, which reads what kube-apiserver loaded "
                     + "(stop the agent to report with sync instead)";
