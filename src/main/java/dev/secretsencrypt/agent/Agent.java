@@ -170,8 +170,9 @@ public final class Agent implements AutoCloseable {
     /** Empty while healthy; else what is wrong, for /healthz. */
     Optional<String> health() {
         // a round stuck in etcd's retries (up to ~50 s) has not said so yet; the lease says it within its TTL
-        Optional<String> lapsing = server.lease().filter(ServerRegistry.ReportLease::lost).map(l -> "etcd has not "
-                + "confirmed the report lease of " + nodeName + " in time (etcd unreachable?): its report turns stale");
+        Optional<String> lapsing = server.lease().filter(ServerRegistry.ReportLease::lost).map(l -> l.datastore()
+                + " has not confirmed the report lease of " + nodeName + " in time (" + l.datastore() + " unreachable?): "
+                + "its report turns stale");
         return problems.all(lapsing);
     }
 

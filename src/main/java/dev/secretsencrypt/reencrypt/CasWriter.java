@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,12 +37,15 @@ final class CasWriter {
     private final PassSettings settings;
     private final Executor pool;
     private final AtomicBoolean stopped;
+    /** Transactions in flight at most (kine: its SQL database serializes them; etcd: unbounded here). */
+    private final Semaphore inFlight;
 
     CasWriter(KV kv, PassSettings settings, Executor pool, AtomicBoolean stopped) {
         this.kv = kv;
         this.settings = settings;
         this.pool = pool;
         this.stopped = stopped;
+        this.inFlight = new Semaphore(settings.maxInFlight());
     }
 
     /** Completes once every value is written, kept, or given up on; all its transactions run at once. */
@@ -66,8 +70,16 @@ final class CasWriter {
             puts[i] = Op.put(w.key(), w.value(), option);
             reads[i] = Op.get(w.key(), GetOption.DEFAULT);
         }
+        try {
+            inFlight.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new CancellationException("the pass was stopped"));
+        }
+        // released where the answer arrives, never on a pool thread that might itself wait for a permit
         return kv.txn().If(unchanged).Then(puts).Else(reads).commit()
                 .orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((answer, failure) -> inFlight.release())
                 // Off the gRPC event loop: settling may seal values again.
                 .handleAsync((response, failure) -> failure == null
                         ? settle(batch, response, policy, tally)
@@ -107,7 +119,7 @@ final class CasWriter {
             } else if (verdict instanceof Verdict.Put put) {
                 if (changes > MAX_CHANGES) {
                     tally.addLeftUnder(put.from());
-                    LOG.log(System.Logger.Level.WARNING, "etcd key " + text(w) + " changed " + changes
+                    LOG.log(System.Logger.Level.WARNING, settings.datastore() + " key " + text(w) + " changed " + changes
                             + " times while being re-encrypted and was left as its last writer stored it;"
                             + " run reencrypt again once it settles");
                 } else {
@@ -117,7 +129,7 @@ final class CasWriter {
             }
         }
         if (!anyChanged) {
-            return CompletableFuture.failedFuture(new StateUnavailable("etcd refused a compare-and-swap although"
+            return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " refused a compare-and-swap although"
                     + " no key in it changed; is another tool rewriting these keys with the same revisions?"));
         }
         if (again.isEmpty()) {
@@ -144,7 +156,7 @@ final class CasWriter {
             }
             Rewrite w = batch.get(0);
             tally.addLeftUnder(w.from());
-            LOG.log(System.Logger.Level.WARNING, "etcd key " + text(w) + ": its re-encrypted value (" + w.value().size()
+            LOG.log(System.Logger.Level.WARNING, settings.datastore() + " key " + text(w) + ": its re-encrypted value (" + w.value().size()
                     + " bytes) is larger than etcd accepts in one request (--max-request-bytes), so it was left as"
                     + " it was; raise --max-request-bytes on etcd, then run reencrypt again");
             return CompletableFuture.completedFuture(null);
@@ -156,9 +168,9 @@ final class CasWriter {
             return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
                     .thenCompose(next -> next);
         }
-        return CompletableFuture.failedFuture(new StateUnavailable("etcd did not take a transaction of "
+        return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " did not take a transaction of "
                 + batch.size() + " values after " + attempt + " attempts (" + cause + "); every value written so far"
-                + " is safe: check etcd, then run again to resume from the checkpoint", cause));
+                + " is safe: check " + settings.datastore() + ", then run again to resume from the checkpoint", cause));
     }
 
     private static String text(Rewrite w) {

@@ -32,18 +32,20 @@ final class PageReader {
     private final ByteSequence end;
     private final int maxKeys;
     private final Duration timeout;
+    private final String datastore;
     private final String prefix;
     private int limit;
     private ByteSequence from;
     private CompletableFuture<GetResponse> pending;
     private boolean exhausted;
 
-    PageReader(KV kv, String prefix, ByteSequence from, int maxKeys, Duration timeout) {
+    PageReader(KV kv, String prefix, ByteSequence from, PassSettings settings) {
         this.kv = kv;
         this.prefix = prefix;
         this.end = KeyRange.endOf(prefix);
-        this.maxKeys = maxKeys;
-        this.timeout = timeout;
+        this.maxKeys = settings.pageSize();
+        this.timeout = settings.timeout();
+        this.datastore = settings.datastore();
         this.limit = Math.min(maxKeys, FIRST_PAGE);
         this.from = from;
         this.pending = fetch();
@@ -76,8 +78,8 @@ final class PageReader {
                 if (EtcdRetry.isResponseTooLarge(cause) && limit > 1) {
                     limit = Math.max(1, limit / 2);
                 } else if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
-                    throw new StateUnavailable("could not read " + prefix + " from etcd (" + attempt
-                            + " attempts, last: " + cause + "); check that etcd is healthy, then run again: the"
+                    throw new StateUnavailable("could not read " + prefix + " from " + datastore + " (" + attempt
+                            + " attempts, last: " + cause + "); check that " + datastore + " is healthy, then run again: the"
                             + " pass resumes from its checkpoint", cause);
                 } else {
                     Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
@@ -105,7 +107,8 @@ final class PageReader {
     }
 
     /** Count of keys under {@code prefix}, without reading a value. */
-    static long count(KV kv, String prefix, Duration timeout) throws InterruptedException {
+    static long count(KV kv, String prefix, PassSettings settings) throws InterruptedException {
+        Duration timeout = settings.timeout();
         GetOption option = GetOption.builder().withRange(KeyRange.endOf(prefix)).withCountOnly(true).build();
         ByteSequence start = ByteSequence.from(prefix, StandardCharsets.UTF_8);
         for (int attempt = 1; ; attempt++) {
@@ -114,8 +117,9 @@ final class PageReader {
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = EtcdRetry.unwrap(e);
                 if (!EtcdRetry.isTransient(cause) || attempt >= EtcdRetry.ATTEMPTS) {
-                    throw new StateUnavailable("could not count the keys under " + prefix + " in etcd ("
-                            + cause + "); check that etcd is healthy, then run again", cause);
+                    throw new StateUnavailable("could not count the keys under " + prefix + " in "
+                            + settings.datastore() + " (" + cause + "); check that " + settings.datastore() + " is "
+                            + "healthy, then run again", cause);
                 }
                 Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
             }

@@ -97,8 +97,7 @@ public final class Pass {
     }
 
     private void runTarget(Target target, PageWork work, Progress progress, PassListener listener) throws Exception {
-        PageReader reader = new PageReader(kv, target.etcdPrefix(), progress.startOf(target), settings.pageSize(),
-                settings.timeout());
+        PageReader reader = new PageReader(kv, target.etcdPrefix(), progress.startOf(target), settings);
         Deque<PageInFlight> window = new ArrayDeque<>();
         boolean last = false;
         while (!last) {
@@ -148,7 +147,7 @@ public final class Pass {
     private long countAll() throws InterruptedException {
         long total = 0;
         for (Target target : targets) {
-            total += PageReader.count(kv, target.etcdPrefix(), settings.timeout());
+            total += PageReader.count(kv, target.etcdPrefix(), settings);
         }
         return total;
     }

@@ -33,6 +33,11 @@ public final class Scan {
 
     /** {@code progress} is told the number of values read so far after every page. Runs on its own threads. */
     public static ScanResult run(KV kv, List<Target> targets, int pageSize, Duration timeout, Consumer<Long> progress) {
+        return run(kv, targets, new PassSettings(pageSize, 1, 1, timeout, false), progress);
+    }
+
+    /** As above, paged and timed as {@code settings} say, its messages naming their datastore. */
+    public static ScanResult run(KV kv, List<Target> targets, PassSettings settings, Consumer<Long> progress) {
         Map<String, Long> counts = new HashMap<>();
         Map<KeyRef, Long> perKey = new HashMap<>();
         List<String> unreadable = new ArrayList<>();
@@ -44,7 +49,7 @@ public final class Scan {
         try {
             for (Target target : targets) {
                 PageReader reader = new PageReader(kv, target.etcdPrefix(),
-                        ByteSequence.from(target.etcdPrefix(), StandardCharsets.UTF_8), pageSize, timeout);
+                        ByteSequence.from(target.etcdPrefix(), StandardCharsets.UTF_8), settings);
                 boolean last = false;
                 while (!last) {
                     PageReader.Page page = reader.next();

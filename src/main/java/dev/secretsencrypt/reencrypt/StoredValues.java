@@ -1,6 +1,7 @@
 package dev.secretsencrypt.reencrypt;
 
 import dev.secretsencrypt.failure.StateUnavailable;
+import dev.secretsencrypt.store.ValueWrites;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * The values kube-apiserver stored in etcd, as re-encryption sees them: a pass that rewrites them and a scan that
@@ -15,14 +17,20 @@ import java.util.function.LongConsumer;
  */
 public final class StoredValues {
     private final KV kv;
+    private final Supplier<ValueWrites> writes;
 
-    public StoredValues(KV kv) {
+    /** {@code writes} is asked when a pass is made (it may ask the datastore what it is). */
+    public StoredValues(KV kv, Supplier<ValueWrites> writes) {
         this.kv = kv;
+        this.writes = writes;
     }
 
-    /** A pass over {@code targets}; refused before anything is read when a target's chain cannot write. */
+    /**
+     * A pass over {@code targets}, its writes within what the datastore takes; refused before anything is read when
+     * a target's chain cannot write.
+     */
     public Pass pass(List<Target> targets, PassSettings settings) {
-        return new Pass(kv, targets, settings);
+        return new Pass(kv, targets, settings.within(writes.get()));
     }
 
     /** One stored value as etcd holds it, with the revision it was last written at. */
@@ -35,7 +43,7 @@ public final class StoredValues {
      */
     public long each(String prefix, PassSettings settings, Consumer<StoredValue> each) {
         PageReader reader = new PageReader(kv, prefix, ByteSequence.from(prefix, StandardCharsets.UTF_8),
-                settings.pageSize(), settings.timeout());
+                settings.within(writes.get()));
         long count = 0;
         try {
             for (boolean last = false; !last; ) {
@@ -48,13 +56,13 @@ public final class StoredValues {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new StateUnavailable("interrupted while reading " + prefix + " from etcd");
+            throw new StateUnavailable("interrupted while reading " + prefix + " from " + writes.get().datastore());
         }
         return count;
     }
 
     /** Reads every value of {@code targets}; {@code valuesRead} hears the count after every page. */
     public ScanResult scan(List<Target> targets, PassSettings settings, LongConsumer valuesRead) {
-        return Scan.run(kv, targets, settings.pageSize(), settings.timeout(), valuesRead::accept);
+        return Scan.run(kv, targets, settings.within(writes.get()), valuesRead::accept);
     }
 }

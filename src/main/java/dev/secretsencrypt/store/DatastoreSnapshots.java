@@ -14,4 +14,7 @@ public interface DatastoreSnapshots {
      * @return the bytes written
      */
     long saveSnapshot(OutputStream out, Duration within);
+
+    /** Why this datastore gives no such snapshot, with the backup to take instead; empty where it does. */
+    java.util.Optional<String> unavailable();
 }

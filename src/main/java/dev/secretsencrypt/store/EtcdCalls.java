@@ -5,6 +5,11 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,13 +28,57 @@ final class EtcdCalls {
     final KV kv;
     final String endpoints;
     final Duration timeout;
+    private final String probeKey;
     private volatile boolean reached;
+    private volatile DatastoreKind kind;
 
-    EtcdCalls(Client client, String endpoints, Duration timeout) {
+    EtcdCalls(Client client, String endpoints, Duration timeout, String ownPrefix) {
         this.client = client;
         this.kv = client.getKVClient();
         this.endpoints = endpoints;
         this.timeout = timeout;
+        this.probeKey = ownPrefix + "probe";
+    }
+
+    /**
+     * etcd or kine, asked once: a transaction of two compares and no operation on this tool's own keys (it changes
+     * nothing) is taken by etcd and refused by kine as an unsupported transaction.
+     */
+    DatastoreKind kind() {
+        DatastoreKind known = kind;
+        if (known != null) {
+            return known;
+        }
+        ByteSequence a = bytes(probeKey + "-a");
+        ByteSequence b = bytes(probeKey + "-b");
+        CompletableFuture<TxnResponse> probe = kv.txn().If(new Cmp(a, Cmp.Op.EQUAL, CmpTarget.modRevision(0)),
+                new Cmp(b, Cmp.Op.EQUAL, CmpTarget.modRevision(0))).commit();
+        try {
+            await(probe, "find out which datastore answers");
+            known = DatastoreKind.ETCD;
+        } catch (StateUnavailable e) {
+            if (!EtcdRetry.isUnsupportedTransaction(e.getCause())) {
+                throw e;
+            }
+            known = DatastoreKind.KINE;
+        }
+        kind = known;
+        return known;
+    }
+
+    /** The datastore's name, asking it first when not known yet; etcd when it cannot be asked. */
+    String askedName() {
+        try {
+            return kind().text();
+        } catch (StateUnavailable unreachable) {
+            return name();
+        }
+    }
+
+    /** The datastore's name for messages: etcd until it is known to be kine. */
+    String name() {
+        DatastoreKind known = kind;
+        return known == null ? DatastoreKind.ETCD.text() : known.text();
     }
 
     /** Waits at most the timeout: an unreachable etcd is an error in seconds, never a hang. */
@@ -40,14 +89,16 @@ final class EtcdCalls {
             return answer;
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new StateUnavailable("cannot " + what + ": etcd at " + endpoints + " did not answer within "
-                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that etcd is running", e);
+            throw new StateUnavailable("cannot " + what + ": " + name() + " at " + endpoints + " did not answer within "
+                    + timeout.toSeconds() + " s; check --endpoints, the TLS options and that " + name() + " is running",
+                    e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new StateUnavailable("cannot " + what + " in etcd at " + endpoints + ": " + cause.getMessage(), cause);
+            throw new StateUnavailable("cannot " + what + " in " + name() + " at " + endpoints + ": "
+                    + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+            throw new StateUnavailable("interrupted while waiting for " + name() + " to " + what);
         }
     }
 
@@ -69,7 +120,7 @@ final class EtcdCalls {
                 Thread.sleep(EtcdRetry.delayBefore(attempt + 1).toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StateUnavailable("interrupted while waiting for etcd to " + what);
+                throw new StateUnavailable("interrupted while waiting for " + name() + " to " + what);
             }
         }
     }
@@ -77,6 +128,28 @@ final class EtcdCalls {
     /** Every key under {@code prefix}, retried. */
     GetResponse under(String prefix, String what) {
         return awaitRetrying(() -> kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()), what);
+    }
+
+    /**
+     * Deletes {@code key} as it is now, by a compare on its mod_revision (the one delete kine takes; a plain delete
+     * it refuses); true when this call deleted it. A key written meanwhile is read again and deleted as it is then.
+     */
+    boolean delete(String key, String what) {
+        ByteSequence k = bytes(key);
+        for (int attempt = 1; attempt <= EtcdRetry.ATTEMPTS; attempt++) {
+            GetResponse now = awaitRetrying(() -> kv.get(k), what);
+            if (now.getKvs().isEmpty()) {
+                return false;
+            }
+            long revision = now.getKvs().get(0).getModRevision();
+            TxnResponse done = await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(revision)))
+                    .Then(Op.delete(k, DeleteOption.DEFAULT)).Else(Op.get(k, GetOption.DEFAULT)).commit(), what);
+            if (done.isSucceeded()) {
+                return true;
+            }
+        }
+        throw new StateUnavailable("cannot " + what + ": " + key + " kept changing while it was being removed; run "
+                + "the command again");
     }
 
     static ByteSequence bytes(String s) {

@@ -12,6 +12,7 @@ import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
 import java.security.MessageDigest;
@@ -55,19 +56,20 @@ final class EtcdClusterState implements ClusterState {
         } catch (TokenWrap.NotOpened e) {
             throw notOpened(wrapping);
         }
-        return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), "etcd " + keys.state()));
+        return Optional.of(SnapshotCodec.decode(plain, stored.getModRevision(), etcd.name() + " " + keys.state()));
     }
 
     @Override
     public Snapshot replace(long expectedRevision, Snapshot next) {
         byte[] wrapped = tokenWrap(true).wrap(SnapshotCodec.encode(next), keys.state());
         ByteSequence key = bytes(keys.state());
-        Cmp unchanged = expectedRevision == 0 ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
-                : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
+        // one compare on mod_revision (0: absent), one put, one read: the shape kine takes too
+        Cmp unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
         TxnResponse result = etcd.await(etcd.kv.txn().If(unchanged)
-                .Then(Op.put(key, ByteSequence.from(wrapped), PutOption.DEFAULT)).commit(), "write the rotation state");
+                .Then(Op.put(key, ByteSequence.from(wrapped), PutOption.DEFAULT)).Else(Op.get(key, GetOption.DEFAULT))
+                .commit(), "write the rotation state");
         if (!result.isSucceeded()) {
-            throw new ChangedConcurrently("etcd " + keys.state());
+            throw new ChangedConcurrently(etcd.name() + " " + keys.state());
         }
         storeTokenCheckIfMissing(tokenWrap(false));
         return next.atRevision(result.getHeader().getRevision());
@@ -75,7 +77,7 @@ final class EtcdClusterState implements ClusterState {
 
     @Override
     public String describe() {
-        return "etcd " + etcd.endpoints + " " + keys.prefix();
+        return etcd.askedName() + " " + etcd.endpoints + " " + keys.prefix();
     }
 
     /** Tells the operator which it is: another token, or a state changed since it was wrapped. */
@@ -85,14 +87,14 @@ final class EtcdClusterState implements ClusterState {
                 + "<data-dir>/token)";
         if (got.getKvs().isEmpty()) {
             return new StateUnavailable("the cluster token does not open the stored state (" + keys.state() + "): either "
-                    + "the token is not the cluster's (" + useTheToken + ") or the state is damaged (restore it from an "
-                    + "etcd backup)");
+                    + "the token is not the cluster's (" + useTheToken + ") or the state is damaged (restore it from a "
+                    + "backup of " + etcd.name() + ")");
         }
         byte[] stored = got.getKvs().get(0).getValue().getBytes();
         if (MessageDigest.isEqual(stored, wrapping.tokenCheck())) {
             return new StateUnavailable("the stored state " + keys.state() + " is damaged: the token is right (it matches "
-                    + keys.tokenCheck() + ") but the state no longer opens. Restore " + keys.state() + " from an etcd "
-                    + "backup; do not run enable, it would start a new state without the keys your data needs");
+                    + keys.tokenCheck() + ") but the state no longer opens. Restore " + keys.state() + " from a backup "
+                    + "of " + etcd.name() + "; do not run enable, it would start a new state without the keys your data needs");
         }
         return new StateUnavailable("the cluster token does not open the stored state (" + keys.state() + "): this is "
                 + "not the token the cluster was enabled with; " + useTheToken);
@@ -104,9 +106,9 @@ final class EtcdClusterState implements ClusterState {
         }
         ByteSequence key = bytes(keys.tokenCheck());
         try {
-            etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                    .Then(Op.put(key, ByteSequence.from(wrapping.tokenCheck()), PutOption.DEFAULT)).commit(),
-                    "store the token check");
+            etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(0)))
+                    .Then(Op.put(key, ByteSequence.from(wrapping.tokenCheck()), PutOption.DEFAULT))
+                    .Else(Op.get(key, GetOption.DEFAULT)).commit(), "store the token check");
             tokenCheckStored = true;
         } catch (StateUnavailable notNow) {
             // a convenience for later error messages: a full etcd (NOSPACE) must not fail a read for it
@@ -122,24 +124,26 @@ final class EtcdClusterState implements ClusterState {
         if (createSalt) {
             KdfRecord fresh = new KdfRecord(TokenWrap.KDF, TokenWrap.ITERATIONS,
                     Base64.getEncoder().encodeToString(TokenWrap.newSalt()));
-            etcd.await(etcd.kv.txn().If(new Cmp(kdfKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                    .Then(Op.put(kdfKey, ByteSequence.from(json(fresh)), PutOption.DEFAULT)).commit(), "store the salt");
+            etcd.await(etcd.kv.txn().If(new Cmp(kdfKey, Cmp.Op.EQUAL, CmpTarget.modRevision(0)))
+                    .Then(Op.put(kdfKey, ByteSequence.from(json(fresh)), PutOption.DEFAULT))
+                    .Else(Op.get(kdfKey, GetOption.DEFAULT)).commit(), "store the salt");
         }
         GetResponse got = etcd.awaitRetrying(() -> etcd.kv.get(kdfKey), "read the salt");
         if (got.getKvs().isEmpty()) {
-            throw new StateUnavailable("etcd " + keys.state() + " exists but " + keys.kdf() + " is missing: restore both "
-                    + "from an etcd backup");
+            throw new StateUnavailable(etcd.name() + " " + keys.state() + " exists but " + keys.kdf() + " is missing: restore "
+                    + "both from a backup of " + etcd.name());
         }
         try {
             KdfRecord kdf = JSON.readValue(got.getKvs().get(0).getValue().getBytes(), KdfRecord.class);
             if (!TokenWrap.KDF.equals(kdf.kdf())) {
-                throw new StateUnavailable("etcd " + keys.kdf() + " names " + kdf.kdf() + ", which this version does not "
+                throw new StateUnavailable(etcd.name() + " " + keys.kdf() + " names " + kdf.kdf() + ", which this version does not "
                         + "know: use the secrets-encrypt version that created it");
             }
             wrap = TokenWrap.derive(token, Base64.getDecoder().decode(kdf.salt()), kdf.iterations());
             return wrap;
         } catch (IOException | IllegalArgumentException e) {
-            throw new StateUnavailable("etcd " + keys.kdf() + " is damaged: restore it from an etcd backup");
+            throw new StateUnavailable(etcd.name() + " " + keys.kdf() + " is damaged: restore it from a backup of "
+                    + etcd.name());
         }
     }
 

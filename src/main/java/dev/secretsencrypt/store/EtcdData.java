@@ -8,6 +8,7 @@ import io.etcd.jetcd.options.GetOption;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +30,9 @@ final class EtcdData implements KubernetesData, DatastoreSnapshots {
 
     @Override
     public long newestRevision(String keyPrefix) {
+        // every key, keys only (a few dozen leases): kine sorts no range, so the newest is found here
         return etcd.awaitRetrying(() -> etcd.kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true)
-                .withKeysOnly(true).withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND)
-                .withLimit(1).build()), "read " + keyPrefix).getKvs().stream().mapToLong(KeyValue::getModRevision)
+                .withKeysOnly(true).build()), "read " + keyPrefix).getKvs().stream().mapToLong(KeyValue::getModRevision)
                 .max().orElse(0);
     }
 
@@ -39,6 +40,17 @@ final class EtcdData implements KubernetesData, DatastoreSnapshots {
     public List<byte[]> values(String keyPrefix, int limit) {
         return etcd.await(etcd.kv.get(bytes(keyPrefix), GetOption.builder().isPrefix(true).withLimit(limit).build()),
                 "read " + keyPrefix).getKvs().stream().map(k -> k.getValue().getBytes()).toList();
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        if (etcd.kind() != DatastoreKind.KINE) {
+            return Optional.empty();
+        }
+        return Optional.of("kine at " + etcd.endpoints + " has no snapshot API (its data lives in the SQL database "
+                + "behind it): back that database up instead before keys are retired (SQLite: sqlite3 "
+                + "/var/lib/rancher/k3s/server/db/state.db '.backup /root/state-before-retire.db'; PostgreSQL: "
+                + "pg_dump; MySQL/MariaDB: mysqldump), then run again without --snapshot-dir");
     }
 
     @Override

@@ -19,8 +19,8 @@ public final class EtcdDatastore implements AutoCloseable {
     private final StateKeys keys;
 
     EtcdDatastore(Client client, StatePrefix statePrefix, char[] token, String endpoints, Duration timeout) {
-        this.etcd = new EtcdCalls(client, endpoints, timeout);
         this.keys = new StateKeys(statePrefix.asDirectory());
+        this.etcd = new EtcdCalls(client, endpoints, timeout, keys.prefix());
         this.state = new EtcdClusterState(etcd, keys, token);
         this.servers = new EtcdServers(etcd, keys);
         this.runs = new EtcdRuns(etcd, keys);
@@ -62,12 +62,20 @@ public final class EtcdDatastore implements AutoCloseable {
 
     /** One leader among the agents of this cluster. */
     public Leadership leadership() {
+        if (etcd.kind() == DatastoreKind.KINE) {
+            return new KineLeadership(etcd, keys.leaderElection() + "/kine");
+        }
         return new EtcdLeadership(etcd.client, keys.leaderElection());
     }
 
     /** Hears each change under the tool's prefix: the state, the reports, the run record. */
     public StateWatch stateWatch() {
         return new EtcdStateWatch(etcd.client, keys.prefix());
+    }
+
+    /** How the pass writes values here: batched on etcd, one key per transaction on kine. */
+    public ValueWrites valueWrites() {
+        return etcd.kind() == DatastoreKind.KINE ? ValueWrites.SINGLE_KEY : ValueWrites.BATCHED;
     }
 
     /** The etcd that holds the Secrets, for the pass over them (reencrypt/): the one jetcd type handed out. */

@@ -10,6 +10,7 @@ import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -68,7 +69,8 @@ final class EtcdFindings implements RetiredKeysInUse {
             ByteSequence key = bytes(keys.findings() + f.node());
             // a finding written again since it was read (the server came back once more) stays
             etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(f.revision())))
-                    .Then(Op.delete(key, DeleteOption.DEFAULT)).commit(), "clear the finding of " + f.node());
+                    .Then(Op.delete(key, DeleteOption.DEFAULT)).Else(Op.get(key, GetOption.DEFAULT)).commit(),
+                    "clear the finding of " + f.node());
         }
     }
 }

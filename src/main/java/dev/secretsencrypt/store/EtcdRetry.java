@@ -54,6 +54,17 @@ public final class EtcdRetry {
         return false;
     }
 
+    /** kine refusing a transaction that is not one of its four single-key shapes (etcd takes them all). */
+    public static boolean isUnsupportedTransaction(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            boolean invalid = !(t instanceof EtcdException e) || e.getErrorCode() == ErrorCode.INVALID_ARGUMENT;
+            if (invalid && message(t).contains("unsupported operations in txn request")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The failure itself, out of the future's wrappers. */
     public static Throwable unwrap(Throwable failure) {
         Throwable t = failure;

@@ -34,10 +34,16 @@ final class EtcdRuns implements PassOwnership, RunRecords {
 
     @Override
     public Ownership claim(String node, Duration ttl) {
+        if (etcd.kind() == DatastoreKind.KINE) {
+            // no lease to keep alive on kine: a key it deletes ttl after its last write, written again while held
+            Optional<TtlKey> claimed = TtlKey.create(etcd, keys.owner(), node.getBytes(StandardCharsets.UTF_8), ttl,
+                    "claim the re-encryption");
+            return claimed.orElseThrow(() -> new AlreadyRunning(owner().orElse("another node"), ttl.toSeconds()));
+        }
         Lease leases = etcd.client.getLeaseClient();
         long lease = etcd.await(leases.grant(ttl.toSeconds()), "grant the re-encryption lease").getID();
         ByteSequence ownerKey = bytes(keys.owner());
-        TxnResponse claimed = etcd.await(etcd.kv.txn().If(new Cmp(ownerKey, Cmp.Op.EQUAL, CmpTarget.version(0)))
+        TxnResponse claimed = etcd.await(etcd.kv.txn().If(new Cmp(ownerKey, Cmp.Op.EQUAL, CmpTarget.modRevision(0)))
                 .Then(Op.put(ownerKey, bytes(node), PutOption.builder().withLeaseId(lease).build()))
                 .Else(Op.get(ownerKey, GetOption.DEFAULT)).commit(), "claim the re-encryption");
         if (!claimed.isSucceeded()) {

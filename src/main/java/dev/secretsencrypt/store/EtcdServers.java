@@ -67,15 +67,18 @@ final class EtcdServers implements ServerReports, ServerRegistry {
 
     @Override
     public List<NodeReport> reports() {
-        GetOption all = GetOption.builder().isPrefix(true).build();
-        // one read, so a report and the lease that keeps it alive are seen at the same revision
-        TxnResponse got = etcd.awaitRetrying(() -> etcd.kv.txn().Then(Op.get(bytes(keys.reports()), all),
-                Op.get(bytes(keys.records()), all), Op.get(bytes(keys.alive()), all)).commit(), "read node reports");
-        Map<String, ServerRecord> records = parseRecords(got.getGetResponses().get(1));
+        GetResponse reports = etcd.under(keys.reports(), "read node reports");
+        // at the reports' revision, so a report and the lease key that keeps it alive are seen at one moment (reads,
+        // not one multi-read transaction: kine takes no such transaction)
+        long at = reports.getHeader().getRevision();
+        GetOption all = GetOption.builder().isPrefix(true).withRevision(at).build();
+        Map<String, ServerRecord> records = parseRecords(etcd.awaitRetrying(() -> etcd.kv.get(bytes(keys.records()),
+                all), "read node reports"));
         Set<String> kept = new HashSet<>();
-        got.getGetResponses().get(2).getKvs().forEach(k -> kept.add(StateKeys.nodeOf(text(k.getKey()), keys.alive())));
+        etcd.awaitRetrying(() -> etcd.kv.get(bytes(keys.alive()), all), "read node reports").getKvs()
+                .forEach(k -> kept.add(StateKeys.nodeOf(text(k.getKey()), keys.alive())));
         List<NodeReport> out = new ArrayList<>();
-        for (KeyValue kvp : got.getGetResponses().get(0).getKvs()) {
+        for (KeyValue kvp : reports.getKvs()) {
             String node = StateKeys.nodeOf(text(kvp.getKey()), keys.reports());
             NodeReport report = NodeReport.parse(node, text(kvp.getValue()));
             boolean byAgent = Optional.ofNullable(records.get(node)).filter(r -> r.reporter() == Reporter.AGENT).isPresent();
@@ -93,7 +96,7 @@ final class EtcdServers implements ServerReports, ServerRegistry {
         }
         // made once, by whichever server asks first: the CAS keeps one id even when two ask at once
         String fresh = UUID.randomUUID().toString();
-        TxnResponse made = etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+        TxnResponse made = etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(0)))
                 .Then(Op.put(key, bytes(fresh), PutOption.DEFAULT)).Else(Op.get(key, GetOption.DEFAULT)).commit(),
                 "store the cluster id");
         if (made.isSucceeded()) {
@@ -134,16 +137,18 @@ final class EtcdServers implements ServerReports, ServerRegistry {
 
     @Override
     public boolean forget(String node) {
-        long deleted = etcd.await(etcd.kv.delete(bytes(keys.reports() + node)), "remove the report of " + node)
-                .getDeleted();
-        deleted += etcd.await(etcd.kv.delete(bytes(keys.records() + node)), "remove the record of " + node).getDeleted();
-        etcd.await(etcd.kv.delete(bytes(keys.alive() + node)), "remove the lease key of " + node);
+        boolean report = etcd.delete(keys.reports() + node, "remove the report of " + node);
+        boolean record = etcd.delete(keys.records() + node, "remove the record of " + node);
+        etcd.delete(keys.alive() + node, "remove the lease key of " + node);
         // its finding of a retired key stays: the values its apiserver wrote are still there until a pass
-        return deleted > 0;
+        return report || record;
     }
 
     @Override
     public ReportLease keepReportsAlive(String node, Duration ttl, Source reads) {
+        if (etcd.kind() == DatastoreKind.KINE) {
+            return keptByRewrites(node, ttl, reads);
+        }
         Lease leases = etcd.client.getLeaseClient();
         long lease = etcd.await(leases.grant(ttl.toSeconds()), "grant the report lease of " + node).getID();
         ByteSequence key = bytes(keys.alive() + node);
@@ -167,6 +172,33 @@ final class EtcdServers implements ServerReports, ServerRegistry {
             @Override
             public void close() {
                 owned.close();
+            }
+        };
+    }
+
+    /** On kine: the alive key written again before its time to live runs out, the problem told by the same CAS. */
+    private ReportLease keptByRewrites(String node, Duration ttl, Source reads) {
+        TtlKey alive = TtlKey.take(etcd, keys.alive() + node, json(new StoredAlive(reads.text(), null)), ttl,
+                "keep the report of " + node + " alive");
+        return new ReportLease() {
+            @Override
+            public void tell(Optional<String> problem) {
+                alive.update(json(new StoredAlive(reads.text(), problem.orElse(null))));
+            }
+
+            @Override
+            public boolean lost() {
+                return alive.lost();
+            }
+
+            @Override
+            public String datastore() {
+                return DatastoreKind.KINE.text();
+            }
+
+            @Override
+            public void close() {
+                alive.close();
             }
         };
     }

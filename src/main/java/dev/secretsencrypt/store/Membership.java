@@ -50,7 +50,7 @@ public final class Membership {
     public void requireNoCluster() {
         joined().ifPresent(j -> {
             throw new CommandRefused("the data dir " + dataDir + " belongs to the cluster " + j.clusterId() + " whose "
-                    + "state is in etcd at " + j.endpoints() + ": run the command with --endpoints " + j.endpoints()
+                    + "state is at " + j.endpoints() + ": run the command with --endpoints " + j.endpoints()
                     + " (or set endpoints in /etc/secrets-encrypt/config.yaml); without them it would act on this "
                     + "server alone");
         });
@@ -59,8 +59,8 @@ public final class Membership {
     /** Refused when this data dir belongs to another cluster than the one at these endpoints. */
     public void requireSameCluster(String clusterId, String endpoints) {
         joined().filter(j -> !j.clusterId().equals(clusterId)).ifPresent(j -> {
-            throw new CommandRefused("the data dir " + dataDir + " belongs to the cluster " + j.clusterId() + " (etcd at "
-                    + j.endpoints() + "), but the etcd at " + endpoints + " holds the cluster " + clusterId + ": check "
+            throw new CommandRefused("the data dir " + dataDir + " belongs to the cluster " + j.clusterId() + " (at "
+                    + j.endpoints() + "), but the datastore at " + endpoints + " holds the cluster " + clusterId + ": check "
                     + "--endpoints; if this server really moved to another cluster, remove " + dataDir.resolve(CLUSTER_FILE)
                     + " first; nothing was changed");
         });

@@ -40,6 +40,11 @@ public interface ServerRegistry {
     interface ReportLease extends Ownership {
         /** Publishes (or clears) the agent's problem beside its lease, so rotate-keys and nodes can name it. */
         void tell(Optional<String> problem);
+
+        /** The datastore that keeps it, by name (etcd or kine), for messages about it. */
+        default String datastore() {
+            return "etcd";
+        }
     }
 
     /** What a report says was loaded: the file as written, or what the server's kube-apiserver itself says. */

@@ -48,6 +48,9 @@ final class RetirementSnapshots {
 
     /** Checked before the first step: a snapshot dir others can read must not receive every Secret. */
     void requireUsableDir() {
+        datastore.unavailable().ifPresent(why -> {
+            throw new CommandRefused("--snapshot-dir is refused: " + why + "; nothing was changed");
+        });
         Path dir = policy.dir();
         try {
             if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {

@@ -54,7 +54,7 @@ public final class Session implements AutoCloseable {
         Optional<ClusterLink> cluster = etcd.map(e -> new ClusterLink(e.registry(),
                 String.join(",", settings.etcd().orElseThrow().endpoints()),
                 settings.etcd().orElseThrow().statePrefix().toString(),
-                new IdentityLeases(new StoredValues(e.kv()), etcdPrefix(), e.registry(), clock), e.findings(),
+                new IdentityLeases(new StoredValues(e.kv(), e::valueWrites), etcdPrefix(), e.registry(), clock), e.findings(),
                 e.kubernetesData(), etcdPrefix()));
         ThisServer server = new ThisServer(settings.nodeName(), settings.apiserver(), new Membership(settings.dataDir()),
                 cluster, clock);
@@ -131,7 +131,7 @@ public final class Session implements AutoCloseable {
         EtcdDatastore e = datastore("reencrypt and verify work on the values stored in etcd, so each needs the "
                 + "datastore: run it with --endpoints set to the etcd that kube-apiserver uses (enable --endpoints adopts "
                 + "this server's config and stage)");
-        StoredValues values = new StoredValues(e.kv());
+        StoredValues values = new StoredValues(e.kv(), e::valueWrites);
         Reencryption.Stores stores = new Reencryption.Stores(e.owner(), e.runRecords(), e.findings(), values);
         LiveData live = new LiveData(e.kubernetesData(), etcdPrefix(), state.describe(), warnings, clock);
         KeyRetirement retirement = new KeyRetirement(state, e.runRecords(), e.findings(), values, gate, file,
@@ -177,7 +177,7 @@ public final class Session implements AutoCloseable {
 
     /** certs in the cluster; empty in single-server mode, where there is no datastore to read Secrets from. */
     public Optional<ClusterCertificates> clusterCertificates() {
-        return etcd.map(e -> new ClusterCertificates(state, new StoredValues(e.kv()), settings.configFile(),
+        return etcd.map(e -> new ClusterCertificates(state, new StoredValues(e.kv(), e::valueWrites), settings.configFile(),
                 etcdPrefix()));
     }
 
