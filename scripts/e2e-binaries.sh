@@ -3,6 +3,8 @@
 # versions pinned in scripts/e2e/*/go.mod (+ go.sum):
 #   kube-apiserver  k8s.io/kubernetes/cmd/kube-apiserver, staging modules replaced by their published v0.x
 #   etcd 3.5, 3.6   go.etcd.io/etcd/server/v3/etcdmain behind a one-line main
+#   kine            github.com/k3s-io/kine (a tool of scripts/e2e/kine), with SQLite through cgo as K3s builds it
+#                   when gcc is there, else through its pure-Go driver
 # Binaries go to $SECRETS_ENCRYPT_E2E_BIN_DIR (default ~/.cache/secrets-encrypt-e2e)/<name>-<version>/ and are
 # reused when present; $KUBE_APISERVER_BIN, $ETCD35_BIN, $ETCD36_BIN name binaries of your own instead (the version
 # printed is then the pinned one, not checked). Prints one line per binary: <name> <version> <path>.
@@ -24,10 +26,10 @@ pinned() {
     sed -n "s#^require $2 \(v[^ ]*\)\$#\1#p" "$here/e2e/$1/go.mod"
 }
 
-# build OVERRIDE-VAR NAME MODULE-DIR PACKAGE VERSION [LDFLAGS]: the binary named by $OVERRIDE-VAR if set,
-# else go build into the cache unless the binary is there.
+# build OVERRIDE-VAR NAME MODULE-DIR PACKAGE VERSION [LDFLAGS [CGO [TAGS]]]: the binary named by $OVERRIDE-VAR if
+# set, else go build into the cache unless the binary is there.
 build() {
-    local override="$1" name="$2" dir="$3" pkg="$4" version="$5" ldflags="${6:-}"
+    local override="$1" name="$2" dir="$3" pkg="$4" version="$5" ldflags="${6:-}" cgo="${7:-0}" tags="${8:-}"
     if [ -n "${!override:-}" ]; then
         if [ ! -x "${!override}" ]; then
             echo "scripts/e2e-binaries.sh: $override=${!override} is not an executable file; fix or unset it" >&2
@@ -42,7 +44,8 @@ build() {
         echo "building $name $version (cold: takes minutes; reused afterwards from $out)" >&2
         local start=$SECONDS
         # -mod=readonly: go.sum pins every module; a build never edits the checked-in files.
-        (cd "$here/e2e/$dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$out.partial" "$pkg")
+        (cd "$here/e2e/$dir" && CGO_ENABLED="$cgo" go build -mod=readonly -trimpath -tags "$tags" -ldflags "$ldflags" \
+            -o "$out.partial" "$pkg")
         mv "$out.partial" "$out"
         echo "built $name $version in $((SECONDS - start)) s" >&2
     fi
@@ -50,6 +53,7 @@ build() {
 }
 
 kube="$(pinned kube-apiserver k8s.io/kubernetes)"
+kine="$(sed -n 's#^\t*github.com/k3s-io/kine \(v[^ ]*\).*$#\1#p' "$here/e2e/kine/go.mod")"
 etcd35="$(pinned etcd-3.5 go.etcd.io/etcd/server/v3)"
 etcd36="$(pinned etcd-3.6 go.etcd.io/etcd/server/v3)"
 kube_minor="${kube#v1.}"; kube_minor="${kube_minor%%.*}"
@@ -60,3 +64,10 @@ build KUBE_APISERVER_BIN kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kub
     "-s -w -X $kv.gitVersion=$kube -X $kv.gitMajor=1 -X $kv.gitMinor=$kube_minor -X $kv.gitTreeState=clean"
 build ETCD35_BIN etcd etcd-3.5 . "$etcd35" "-s -w"
 build ETCD36_BIN etcd etcd-3.6 . "$etcd36" "-s -w"
+# kine's SQLite: cgo (mattn/go-sqlite3, as K3s ships it) when a C compiler is there, else the pure-Go driver
+kine_cgo=0
+if command -v gcc >/dev/null 2>&1; then
+    kine_cgo=1
+fi
+build KINE_BIN kine kine github.com/k3s-io/kine "$kine" "-s -w -X github.com/k3s-io/kine/pkg/version.Version=$kine" \
+    "$kine_cgo" "sqlite_unlock_notify"

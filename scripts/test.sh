@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README and CI call it): installs what the tests run for real
 # (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven) when missing, builds or reuses the e2e
-# binaries (scripts/e2e-binaries.sh), then runs every test (JUnit tags unit, etcd, cluster, e2e) on etcd 3.6 and the
-# tests about the datastore (tag etcd, and the HA runbook with member loss) again on etcd 3.4 (Debian's) and 3.5, and
-# prints the tests run per tag.
+# binaries (scripts/e2e-binaries.sh: kube-apiserver, etcd 3.5 and 3.6, kine), then runs every test (JUnit tags unit,
+# etcd, cluster, kine, e2e) on etcd 3.6 (the kine tests on kine over SQLite) and the tests about the datastore (tag
+# etcd, and the HA runbook with member loss) again on etcd 3.4 (Debian's) and 3.5, the kine tests again on kine over
+# PostgreSQL (Debian's postgresql), and prints the tests run per tag.
 #   scripts/test.sh --quick    unit and etcd tests only, on one etcd (mvn test: no jar built): minutes, no Go build
 # Other arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
@@ -63,6 +64,11 @@ if ! command -v mvn >/dev/null 2>&1; then
     apt_install maven
 fi
 
+# PostgreSQL's server: the kine tests run again on kine over a PostgreSQL of their own (scripts/kine-postgres.sh)
+if [ "$quick" -eq 0 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+fi
+
 # How many tests ran, per JUnit tag of their class (from surefire's reports of the run just made, in $2).
 summary() {
     /usr/bin/python3 - "$1" "${2:-target/surefire-reports}" <<'PY'
@@ -106,26 +112,28 @@ fi
 
 # e2e: kube-apiserver and etcd 3.5/3.6, built with Go from the Go module proxy into a cache (README, "End-to-end").
 bins="$(scripts/e2e-binaries.sh)"   # a failed build stops here (set -e)
-etcd35="" etcd36=""
+etcd35="" etcd36="" kine=""
 while read -r name version path; do
     case "$name $version" in
         "kube-apiserver "*) export KUBE_APISERVER_BIN="$path" ;;
         "etcd v3.5."*) etcd35="$path" ;;
         "etcd v3.6."*) etcd36="$path" ;;
+        "kine "*) kine="$path" ;;
     esac
 done <<<"$bins"
 export E2E_ETCD_BIN="${E2E_ETCD_BIN:-$etcd36}"
 
 if [ "$#" -gt 0 ]; then
-    exec mvn -B verify "$@"
+    exec mvn -B verify -Dkine.bin="$kine" "$@"
 fi
 # Every test once on etcd 3.6; then the e2e scenarios (kube-apiserver on etcd 3.6) while the datastore's tests run
 # again on etcd 3.4 and 3.5: the scenarios mostly wait for kube-apiserver, whose automatic reload polls once a minute.
 all=$SECONDS
 start=$SECONDS
 rm -rf target/surefire-reports target/reports-*
-mvn -B verify -Detcd.bin="$etcd36" -DexcludedGroups=e2e
-summary "the unit, etcd and cluster tests on $("$etcd36" --version | sed -n 1p), $((SECONDS - start)) s"
+mvn -B verify -Detcd.bin="$etcd36" -Dkine.bin="$kine" -DexcludedGroups=e2e
+summary "the unit, etcd and cluster tests on $("$etcd36" --version | sed -n 1p), the kine tests on $("$kine" --version \
+    | sed -n 1p) over SQLite, $((SECONDS - start)) s"
 
 e2e_start=$SECONDS
 mvn -B surefire:test -Detcd.bin="$etcd36" -Dgroups=e2e -Dsurefire.reports=target/reports-e2e >target/e2e.log 2>&1 &
@@ -139,6 +147,10 @@ for etcd in "$debian_etcd" "$etcd35"; do
     mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest -Dsurefire.reports="$reports"
     summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | sed -n 1p), $((SECONDS - start)) s" "$reports"
 done
+# K3s' external datastore: the kine tests on kine over PostgreSQL
+start=$SECONDS
+mvn -B surefire:test -Dkine.bin="$kine" -Dkine.backend=postgres -Dgroups=kine -Dsurefire.reports=target/reports-kine-postgres
+summary "the kine tests on kine over PostgreSQL, $((SECONDS - start)) s" target/reports-kine-postgres
 e2e_exit=0
 wait "$e2e" || e2e_exit=$?
 trap - EXIT

@@ -11,6 +11,9 @@ import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
 import dev.secretsencrypt.testing.SimulatedApiserver;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
@@ -34,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * prefix and a state prefix of their own so tests never see each other's data. A server's "restart" is its sync.
  */
 final class SimulatedServers {
-    final EtcdCluster etcd;
+    final TestDatastore etcd;
     final String run = UUID.randomUUID().toString();
     final String etcdPrefix = "/reg-" + run;
     final String statePrefix = "/se-" + run + "/";
@@ -46,8 +49,8 @@ final class SimulatedServers {
         this(dir, EtcdCluster.shared());
     }
 
-    /** On {@code etcd} (e.g. a three-member cluster of the test's own) instead of the JVM's shared one. */
-    SimulatedServers(Path dir, EtcdCluster etcd) throws IOException {
+    /** On {@code etcd} (a three-member cluster of the test's own, or kine) instead of the JVM's shared etcd. */
+    SimulatedServers(Path dir, TestDatastore etcd) throws IOException {
         this.dir = dir;
         this.etcd = etcd;
         Cli.writeToken(dir.resolve("token"), "token-" + run);
@@ -115,6 +118,13 @@ final class SimulatedServers {
             plain.put(key, value);
             byte[] k = key.getBytes(StandardCharsets.UTF_8);
             batch.add(Op.put(ByteSequence.from(k), ByteSequence.from(with.seal(value, k)), PutOption.DEFAULT));
+            if (!etcd.multiKeyTransactions()) {
+                // kine: a create per key, the one write it takes in a transaction
+                ByteSequence key1 = ByteSequence.from(k);
+                kv().txn().If(new Cmp(key1, Cmp.Op.EQUAL, CmpTarget.modRevision(0))).Then(batch.remove(0)).commit()
+                        .get(30, TimeUnit.SECONDS);
+                continue;
+            }
             if (batch.size() == 100 || i == start + count - 1) {
                 kv().txn().Then(batch.toArray(Op[]::new)).commit().get(30, TimeUnit.SECONDS);
                 batch.clear();

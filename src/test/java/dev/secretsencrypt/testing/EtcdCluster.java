@@ -41,7 +41,7 @@ import java.util.stream.Stream;
  * Tests that only need "an etcd" use {@link #shared()}: one single-member cluster per JVM, started on first use.
  * Each member's output goes to {@code <tempdir>/m<i>/etcd.log}; failures quote its tail.
  */
-public final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable, TestDatastore {
 
     public static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -154,7 +154,13 @@ public final class EtcdCluster implements AutoCloseable {
         return member(member).clientUrl();
     }
 
+    @Override
+    public boolean multiKeyTransactions() {
+        return true;
+    }
+
     /** Client URLs joined with commas, as an {@code --endpoints} flag takes them. */
+    @Override
     public String endpointsCsv() {
         return String.join(",", endpoints());
     }
@@ -164,6 +170,7 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     /** One jetcd client over every member, created on first use and closed with the cluster. Do not close it. */
+    @Override
     public synchronized Client client() {
         ensureOpen();
         if (client == null) {
@@ -423,7 +430,8 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
-    private static synchronized int reservePort() {
+    /** A free loopback port no other server of this JVM was given. */
+    static synchronized int reservePort() {
         for (int tries = 0; tries < 100; tries++) {
             int port;
             try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every test class is in exactly one layer (JUnit tag unit, etcd, cluster or e2e), directly or through the class it
+ * Every test class is in exactly one layer (JUnit tag unit, etcd, cluster, kine or e2e), directly or through the class it
  * extends: scripts/test.sh --quick selects by tag, so an untagged class would silently never run there.
  */
 @Tag("unit")
 class TestLayersTest {
-    static final Set<String> LAYERS = Set.of("unit", "etcd", "cluster", "e2e");
+    static final Set<String> LAYERS = Set.of("unit", "etcd", "cluster", "kine", "e2e");
     static final Pattern TAG = Pattern.compile("@Tag\\(\"([a-z0-9]+)\"\\)");
     static final Pattern EXTENDS = Pattern.compile("class \\w+ extends (\\w+)");
 

@@ -1,0 +1,196 @@
+package dev.secretsencrypt.testing;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * kine (K3s' etcd API over SQL) in a temp dir, on a free loopback port: over SQLite (K3s' default datastore, as a
+ * single k3s server runs it) or over a PostgreSQL of its own (an external datastore of K3s HA). The binary is {@code -Dkine.bin}, else $KINE_BIN, else the newest one scripts/e2e-binaries.sh
+ * built into ~/.cache/secrets-encrypt-e2e.
+ */
+public final class Kine implements TestDatastore, AutoCloseable {
+    private static final Duration READY = Duration.ofSeconds(30);
+
+    /** The SQL database behind kine: K3s' default, or its external datastores. */
+    public enum Backend { SQLITE, POSTGRES }
+
+    private final Path dir;
+    private final int port;
+    private final Process process;
+    private final Backend backend;
+    private Client client;
+
+    private Kine(Path dir, int port, Process process, Backend backend) {
+        this.dir = dir;
+        this.port = port;
+        this.process = process;
+        this.backend = backend;
+    }
+
+    /** On the backend {@code -Dkine.backend} names (sqlite, the default, or postgres). */
+    public static Kine start() {
+        String name = System.getProperty("kine.backend", "sqlite");
+        return switch (name) {
+            case "sqlite" -> startOn(Backend.SQLITE);
+            case "postgres" -> startOn(Backend.POSTGRES);
+            default -> throw new IllegalStateException("-Dkine.backend=" + name + ": sqlite or postgres");
+        };
+    }
+
+    /** Starts kine on a fresh database of {@code backend} and waits until it answers a read. */
+    public static Kine startOn(Backend backend) {
+        Path binary = findBinary();
+        try {
+            Path dir = Files.createTempDirectory("kine-");
+            int port = EtcdCluster.reservePort();
+            String endpoint = backend == Backend.SQLITE
+                    // the parameters K3s gives its SQLite (WAL, a busy timeout): kine's own default for a bare path
+                    ? "sqlite://" + dir.resolve("state.db") + "?_journal_mode=WAL&_busy_timeout=30000"
+                            + "&_synchronous=NORMAL&_txlock=immediate&cache=shared"
+                    : postgres(dir);
+            Process p = new ProcessBuilder(binary.toString(), "--listen-address", "127.0.0.1:" + port,
+                    "--metrics-bind-address", "0", "--endpoint", endpoint)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("kine.log").toFile()).start();
+            Kine kine = new Kine(dir, port, p, backend);
+            kine.awaitReady();
+            return kine;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start kine", e);
+        }
+    }
+
+    /** A PostgreSQL of Debian's package in {@code dir} (scripts/kine-postgres.sh); kine's endpoint for it. */
+    private static String postgres(Path dir) throws IOException {
+        Process pg = new ProcessBuilder("scripts/kine-postgres.sh", "start", dir.toString(),
+                String.valueOf(EtcdCluster.reservePort())).redirectError(dir.resolve("postgres.log").toFile()).start();
+        try {
+            String endpoint = new String(pg.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (pg.waitFor() != 0 || endpoint.isEmpty()) {
+                throw new IllegalStateException("PostgreSQL did not start: " + Files.readString(dir.resolve(
+                        "postgres.log")));
+            }
+            return endpoint;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting PostgreSQL", e);
+        }
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    private void awaitReady() {
+        Await.until(READY, "kine on 127.0.0.1:" + port + " answering (log: " + dir.resolve("kine.log") + ")", () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("kine exited with " + process.exitValue() + ": " + logTail());
+            }
+            try {
+                // kine writes /registry/health at its start
+                return !client().getKVClient().get(ByteSequence.from("/registry/health", StandardCharsets.UTF_8))
+                        .get(2, TimeUnit.SECONDS).getKvs().isEmpty();
+            } catch (Exception notYet) {
+                return false;
+            }
+        });
+    }
+
+    public String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    @Override
+    public String endpointsCsv() {
+        return endpoint();
+    }
+
+    @Override
+    public synchronized Client client() {
+        if (client == null) {
+            client = EtcdCluster.newClient(List.of(endpoint()));
+        }
+        return client;
+    }
+
+    @Override
+    public boolean multiKeyTransactions() {
+        return false;
+    }
+
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("kine.log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) {
+            client.close();
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        if (backend == Backend.POSTGRES) {
+            try {
+                new ProcessBuilder("scripts/kine-postgres.sh", "stop", dir.toString()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException e) {
+                // its data dir goes below; a server left running dies with the machine's next clean-up
+            }
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a temp dir left behind is harmless
+        }
+    }
+
+    /** -Dkine.bin, else $KINE_BIN, else the newest kine-*&#47;kine under the e2e binaries' cache. */
+    public static Path findBinary() {
+        return locate().orElseThrow(() -> new IllegalStateException("no kine binary (looked at -Dkine.bin, $KINE_BIN "
+                + "and ~/.cache/secrets-encrypt-e2e/kine-*/kine): run the tests through scripts/test.sh, which builds "
+                + "it with scripts/e2e-binaries.sh"));
+    }
+
+    private static Optional<Path> locate() {
+        for (String setting : new String[] {System.getProperty("kine.bin"), System.getenv("KINE_BIN")}) {
+            if (setting != null && !setting.isBlank()) {
+                Path p = Paths.get(setting);
+                if (!Files.isExecutable(p)) {
+                    throw new IllegalStateException(setting + " (kine.bin / KINE_BIN) is not an executable file");
+                }
+                return Optional.of(p);
+            }
+        }
+        String cacheRoot = Optional.ofNullable(System.getenv("SECRETS_ENCRYPT_E2E_BIN_DIR"))
+                .orElse(System.getProperty("user.home") + "/.cache/secrets-encrypt-e2e");
+        try (Stream<Path> dirs = Files.list(Paths.get(cacheRoot))) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("kine-")).map(d -> d.resolve("kine"))
+                    .filter(Files::isExecutable).max(Comparator.comparing(Path::toString));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}
