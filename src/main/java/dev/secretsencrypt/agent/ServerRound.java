@@ -106,8 +106,8 @@ final class ServerRound {
         }
         if (held != null) {
             held.close();
-            problems.say(Kind.LEASE, "the report lease of " + nodeName + (keyGone ? " was removed" : " lapsed (etcd "
-                    + "unreachable?)") + "; taking a new one");
+            problems.say(Kind.LEASE, "the report lease of " + nodeName + (keyGone ? " was removed" : " lapsed ("
+                    + held.datastore() + " unreachable?)") + "; taking a new one");
         }
         lease = links.keepReportsAlive().apply(settings.timing().reportLease());
         published = Optional.empty(); // a new lease key: what keeps this agent from reporting is said again

@@ -13,6 +13,7 @@ import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -67,7 +68,17 @@ final class TtlKey implements Ownership {
         if (!made.isSucceeded()) {
             return Optional.empty();
         }
-        return Optional.of(new TtlKey(etcd, key, value, made.getHeader().getRevision(), ttl));
+        return writtenAt(etcd, k, value, what).map(revision -> new TtlKey(etcd, key, value, revision, ttl));
+    }
+
+    /**
+     * The revision our write left {@code k} at, read back: kine answers a create over a deleted key with its current
+     * revision, not the key's, while others write (v0.17.5), and renewing against that would lose the claim at once.
+     * Empty when the key no longer holds what we wrote.
+     */
+    private static Optional<Long> writtenAt(EtcdCalls etcd, ByteSequence k, byte[] value, String what) {
+        return etcd.awaitRetrying(() -> etcd.kv.get(k), what).getKvs().stream().findFirst()
+                .filter(kv -> Arrays.equals(kv.getValue().getBytes(), value)).map(KeyValue::getModRevision);
     }
 
     /** Writes {@code key} whatever it holds now (a lapsed holder's copy, say), then keeps it alive. */
@@ -79,8 +90,9 @@ final class TtlKey implements Ownership {
             TxnResponse put = etcd.await(etcd.kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(now)))
                     .Then(Op.put(k, ByteSequence.from(value), onTtl(ttl))).Else(Op.get(k, GetOption.DEFAULT)).commit(),
                     what);
-            if (put.isSucceeded()) {
-                return new TtlKey(etcd, key, value, put.getHeader().getRevision(), ttl);
+            Optional<Long> ours = put.isSucceeded() ? writtenAt(etcd, k, value, what) : Optional.empty();
+            if (ours.isPresent()) {
+                return new TtlKey(etcd, key, value, ours.get(), ttl);
             }
             if (attempt >= EtcdRetry.ATTEMPTS) {
                 throw new StateUnavailable("cannot " + what + ": " + key + " kept changing "

@@ -191,8 +191,8 @@ public final class Reencryption {
         try {
             return pass.run(running.checkpoint(), c -> {
                 if (owner.lost()) {
-                    throw new CommandRefused("this node lost its re-encryption lease (etcd did not confirm its renewal "
-                            + "in time); the checkpoint is saved: run reencrypt again to resume");
+                    throw new CommandRefused("this node lost its re-encryption lease (the datastore did not confirm "
+                            + "its renewal in time, or another node holds it now); the checkpoint is saved: run reencrypt again to resume");
                 }
                 synchronized (saving) {
                     if (stopping.get()) {
