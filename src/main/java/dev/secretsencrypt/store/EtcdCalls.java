@@ -4,6 +4,7 @@ import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -11,8 +12,11 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -150,6 +154,25 @@ final class EtcdCalls {
         }
         throw new StateUnavailable("cannot " + what + ": " + key + " kept changing while it was being removed; run "
                 + "the command again");
+    }
+
+    /**
+     * One compare-and-swap in the single-key shape both etcd and kine take: {@code key} at {@code expected}
+     * (0: absent) gets {@code value}. Returns the revision it was left at; empty when the compare failed. A create's
+     * revision is read back: kine v0.17.5 answers a create over a deleted key with its current revision, not the
+     * key's, while others write; empty too when the key no longer holds {@code value} by then.
+     */
+    Optional<Long> casPut(ByteSequence key, long expected, byte[] value, PutOption option, String what) {
+        TxnResponse put = await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expected)))
+                .Then(Op.put(key, ByteSequence.from(value), option)).Else(Op.get(key, GetOption.DEFAULT)).commit(), what);
+        if (!put.isSucceeded()) {
+            return Optional.empty();
+        }
+        if (expected != 0) {
+            return Optional.of(put.getHeader().getRevision());
+        }
+        return awaitRetrying(() -> kv.get(key), what).getKvs().stream().findFirst()
+                .filter(kv -> Arrays.equals(kv.getValue().getBytes(), value)).map(KeyValue::getModRevision);
     }
 
     static ByteSequence bytes(String s) {

@@ -8,7 +8,6 @@ import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -64,15 +63,10 @@ final class EtcdClusterState implements ClusterState {
         byte[] wrapped = tokenWrap(true).wrap(SnapshotCodec.encode(next), keys.state());
         ByteSequence key = bytes(keys.state());
         // one compare on mod_revision (0: absent), one put, one read: the shape kine takes too
-        Cmp unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedRevision));
-        TxnResponse result = etcd.await(etcd.kv.txn().If(unchanged)
-                .Then(Op.put(key, ByteSequence.from(wrapped), PutOption.DEFAULT)).Else(Op.get(key, GetOption.DEFAULT))
-                .commit(), "write the rotation state");
-        if (!result.isSucceeded()) {
-            throw new ChangedConcurrently(etcd.name() + " " + keys.state());
-        }
+        long written = etcd.casPut(key, expectedRevision, wrapped, PutOption.DEFAULT, "write the rotation state")
+                .orElseThrow(() -> new ChangedConcurrently(etcd.name() + " " + keys.state()));
         storeTokenCheckIfMissing(tokenWrap(false));
-        return next.atRevision(result.getHeader().getRevision());
+        return next.atRevision(written);
     }
 
     @Override

@@ -5,7 +5,6 @@ import static dev.secretsencrypt.store.EtcdCalls.bytes;
 import dev.secretsencrypt.failure.StateUnavailable;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -13,7 +12,6 @@ import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,23 +60,8 @@ final class TtlKey implements Ownership {
 
     /** Creates {@code key} when absent; empty when it exists (held by someone else). */
     static Optional<TtlKey> create(EtcdCalls etcd, String key, byte[] value, Duration ttl, String what) {
-        ByteSequence k = bytes(key);
-        TxnResponse made = etcd.await(etcd.kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(0)))
-                .Then(Op.put(k, ByteSequence.from(value), onTtl(ttl))).Else(Op.get(k, GetOption.DEFAULT)).commit(), what);
-        if (!made.isSucceeded()) {
-            return Optional.empty();
-        }
-        return writtenAt(etcd, k, value, what).map(revision -> new TtlKey(etcd, key, value, revision, ttl));
-    }
-
-    /**
-     * The revision our write left {@code k} at, read back: kine answers a create over a deleted key with its current
-     * revision, not the key's, while others write (v0.17.5), and renewing against that would lose the claim at once.
-     * Empty when the key no longer holds what we wrote.
-     */
-    private static Optional<Long> writtenAt(EtcdCalls etcd, ByteSequence k, byte[] value, String what) {
-        return etcd.awaitRetrying(() -> etcd.kv.get(k), what).getKvs().stream().findFirst()
-                .filter(kv -> Arrays.equals(kv.getValue().getBytes(), value)).map(KeyValue::getModRevision);
+        return etcd.casPut(bytes(key), 0, value, onTtl(ttl), what)
+                .map(revision -> new TtlKey(etcd, key, value, revision, ttl));
     }
 
     /** Writes {@code key} whatever it holds now (a lapsed holder's copy, say), then keeps it alive. */
@@ -87,10 +70,7 @@ final class TtlKey implements Ownership {
         for (int attempt = 1; ; attempt++) {
             long now = etcd.awaitRetrying(() -> etcd.kv.get(k), what).getKvs().stream().findFirst()
                     .map(KeyValue::getModRevision).orElse(0L);
-            TxnResponse put = etcd.await(etcd.kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(now)))
-                    .Then(Op.put(k, ByteSequence.from(value), onTtl(ttl))).Else(Op.get(k, GetOption.DEFAULT)).commit(),
-                    what);
-            Optional<Long> ours = put.isSucceeded() ? writtenAt(etcd, k, value, what) : Optional.empty();
+            Optional<Long> ours = etcd.casPut(k, now, value, onTtl(ttl), what);
             if (ours.isPresent()) {
                 return new TtlKey(etcd, key, value, ours.get(), ttl);
             }
@@ -119,11 +99,10 @@ final class TtlKey implements Ownership {
 
     /** One CAS write of {@code next} on our last revision; a failed compare means the key is no longer ours. */
     private void write(byte[] next) {
-        TxnResponse put = etcd.await(etcd.kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(revision)))
-                .Then(Op.put(key, ByteSequence.from(next), PutOption.builder().withLeaseId(ttlSeconds).build()))
-                .Else(Op.get(key, GetOption.DEFAULT)).commit(), "renew " + name);
-        if (put.isSucceeded()) {
-            revision = put.getHeader().getRevision();
+        Optional<Long> put = etcd.casPut(key, revision, next, PutOption.builder().withLeaseId(ttlSeconds).build(),
+                "renew " + name);
+        if (put.isPresent()) {
+            revision = put.get();
             value = next.clone();
             lastConfirmed.set(System.nanoTime());
         } else {
