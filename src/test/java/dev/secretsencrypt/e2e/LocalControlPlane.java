@@ -3,6 +3,7 @@ package dev.secretsencrypt.e2e;
 import dev.secretsencrypt.testing.Await;
 import dev.secretsencrypt.apiserver.ApiserverEndpoint;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,10 +18,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 
 /**
- * kube-apiserver processes on loopback over one etcd process, all in a temp dir: free ports, certificates and
+ * kube-apiserver processes on loopback over one datastore (an etcd process, or kine as K3s runs it), all in a temp dir: free ports, certificates and
  * service-account keys made by the test ({@link ControlPlanePki}), each server's {@code --encryption-provider-config}
  * in its own data dir, automatic reload on, each under its node name as host name ({@code unshare --uts}: root).
  * Logs: {@code <root>/<node>/kube-apiserver.log}.
@@ -29,24 +31,33 @@ final class LocalControlPlane implements ControlPlane {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
 
     private final Path root;
-    private final EtcdCluster etcd;
+    private final TestDatastore etcd;
+    private final String datastore;
     private final ControlPlanePki pki;
     private final Path binary;
     private final List<Server> servers = new ArrayList<>();
     private final Thread onExit = new Thread(this::close, "kube-apiserver-shutdown");
 
-    private LocalControlPlane(Path root, EtcdCluster etcd, ControlPlanePki pki, Path binary) {
+    private LocalControlPlane(Path root, TestDatastore etcd, String datastore, ControlPlanePki pki, Path binary) {
         this.root = root;
         this.etcd = etcd;
+        this.datastore = datastore;
         this.pki = pki;
         this.binary = binary;
     }
 
     /** An etcd started now and {@code count} apiservers named node-1…node-N, not yet started. */
     static LocalControlPlane create(Path root, int count) {
+        return create(root, count, () -> EtcdCluster.start(1, E2eBinaries.etcd()),
+                version(E2eBinaries.etcd()).replace("etcd Version: ", "etcd "));
+    }
+
+    /** As {@link #create(Path, int)}, over the datastore {@code start} starts now, {@code datastore} in the output. */
+    static LocalControlPlane create(Path root, int count, Supplier<TestDatastore> start, String datastore) {
         Path binary = E2eBinaries.kubeApiserver();
-        EtcdCluster etcd = EtcdCluster.start(1, E2eBinaries.etcd());
-        LocalControlPlane plane = new LocalControlPlane(root, etcd, ControlPlanePki.create(root.resolve("pki")), binary);
+        TestDatastore etcd = start.get();
+        LocalControlPlane plane = new LocalControlPlane(root, etcd, datastore,
+                ControlPlanePki.create(root.resolve("pki")), binary);
         Runtime.getRuntime().addShutdownHook(plane.onExit);
         for (int i = 1; i <= count; i++) {
             Path home = root.resolve("node-" + i);
@@ -81,7 +92,7 @@ final class LocalControlPlane implements ControlPlane {
 
     @Override
     public String etcdEndpoint() {
-        return etcd.endpoint(0);
+        return etcd.endpointsCsv();
     }
 
     @Override
@@ -112,7 +123,7 @@ final class LocalControlPlane implements ControlPlane {
     @Override
     public String description() {
         return "kube-apiserver " + E2eBinaries.pinned("kube-apiserver", "k8s.io/kubernetes") + " x" + servers.size()
-                + " (" + binary + ") on " + version(E2eBinaries.etcd()).replace("etcd Version: ", "etcd ");
+                + " (" + binary + ") on " + datastore;
     }
 
     @Override
