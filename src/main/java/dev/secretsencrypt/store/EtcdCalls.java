@@ -70,6 +70,21 @@ final class EtcdCalls {
         return known;
     }
 
+    /**
+     * Whether keys that differ in case only are one key here, as on kine over MySQL/MariaDB (its key column is ASCII
+     * with a case-insensitive collation). Asked of kine only, by a read of {@code COMPACT_REV_KEY}: kine keeps its own
+     * {@code compact_rev_key} on every SQL database from its first start, and only a store that folds case answers
+     * the read with it. Reads only.
+     */
+    boolean foldsCase() {
+        if (kind() != DatastoreKind.KINE) {
+            return false;
+        }
+        ByteSequence asked = bytes("COMPACT_REV_KEY");
+        return awaitRetrying(() -> kv.get(asked), "find out how kine compares keys").getKvs().stream()
+                .anyMatch(kv -> !kv.getKey().equals(asked));
+    }
+
     /** The datastore's name, asking it first when not known yet; etcd when it cannot be asked. */
     String askedName() {
         try {

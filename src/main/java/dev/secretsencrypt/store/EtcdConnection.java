@@ -31,8 +31,26 @@ public final class EtcdConnection {
 
     /** The cluster's etcd, its state wrapped with the token; {@code warnings} hears what the operator should know. */
     public static EtcdDatastore open(EtcdSettings s, Consumer<String> warnings) {
+        new StateKeys(s.statePrefix().asDirectory()).requireShort(Optional.empty());
         char[] token = token(s.token(), warnings);
         return new EtcdDatastore(connect(s), s.statePrefix(), token, String.join(",", s.endpoints()), s.timeout());
+    }
+
+    /**
+     * As {@link #open(EtcdSettings, Consumer)} for the server {@code nodeName}, refusing first a name whose keys the
+     * datastore would not keep as written: too long anywhere, or apart from another in case only where keys are
+     * compared without case ({@link EtcdDatastore#requireKeysKeptApart}).
+     */
+    public static EtcdDatastore open(EtcdSettings s, String nodeName, Consumer<String> warnings) {
+        new StateKeys(s.statePrefix().asDirectory()).requireShort(Optional.of(nodeName));
+        EtcdDatastore datastore = open(s, warnings);
+        try {
+            datastore.requireKeysKeptApart(nodeName);
+            return datastore;
+        } catch (RuntimeException refused) {
+            datastore.close();
+            throw refused;
+        }
     }
 
     static Client connect(EtcdSettings s) {

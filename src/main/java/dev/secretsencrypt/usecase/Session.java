@@ -76,8 +76,8 @@ public final class Session implements AutoCloseable {
             new Membership(settings.dataDir()).requireNoCluster(); // single-server mode is never chosen by omission
             return new Session(settings, local, Optional.empty(), clock, random, warnings);
         }
-        return new Session(settings, local, Optional.of(EtcdConnection.open(settings.etcd().get(), warnings)), clock,
-                random, warnings);
+        return new Session(settings, local, Optional.of(EtcdConnection.open(settings.etcd().get(), settings.nodeName(),
+                warnings)), clock, random, warnings);
     }
 
     /** enable, disable, prepare, rotate. */

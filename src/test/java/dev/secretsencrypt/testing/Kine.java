@@ -11,20 +11,36 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * kine (K3s' etcd API over SQL) in a temp dir, on a free loopback port: over SQLite (K3s' default datastore, as a
- * single k3s server runs it) or over a PostgreSQL of its own (an external datastore of K3s HA). The binary is {@code -Dkine.bin}, else $KINE_BIN, else the newest one scripts/e2e-binaries.sh
- * built into ~/.cache/secrets-encrypt-e2e.
+ * single k3s server runs it) or over a PostgreSQL or MariaDB of its own (the external datastores of K3s HA). The binary
+ * is {@code -Dkine.bin}, else $KINE_BIN, else the newest one scripts/e2e-binaries.sh built into
+ * ~/.cache/secrets-encrypt-e2e.
  */
 public final class Kine implements TestDatastore, AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(30);
 
     /** The SQL database behind kine: K3s' default, or its external datastores. */
-    public enum Backend { SQLITE, POSTGRES }
+    public enum Backend {
+        SQLITE(null), POSTGRES("scripts/kine-postgres.sh"), MARIADB("scripts/kine-mariadb.sh");
+
+        /** What starts and stops a server of this database for kine; none for SQLite, a file kine opens itself. */
+        private final String script;
+
+        Backend(String script) {
+            this.script = script;
+        }
+
+        /** As {@code -Dkine.backend} names it. */
+        public String property() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private final Path dir;
     private final int port;
@@ -39,14 +55,15 @@ public final class Kine implements TestDatastore, AutoCloseable {
         this.backend = backend;
     }
 
-    /** On the backend {@code -Dkine.backend} names (sqlite, the default, or postgres). */
+    /** On the backend {@code -Dkine.backend} names (sqlite, the default, postgres or mariadb). */
     public static Kine start() {
         String name = System.getProperty("kine.backend", "sqlite");
-        return switch (name) {
-            case "sqlite" -> startOn(Backend.SQLITE);
-            case "postgres" -> startOn(Backend.POSTGRES);
-            default -> throw new IllegalStateException("-Dkine.backend=" + name + ": sqlite or postgres");
-        };
+        for (Backend b : Backend.values()) {
+            if (b.property().equals(name)) {
+                return startOn(b);
+            }
+        }
+        throw new IllegalStateException("-Dkine.backend=" + name + ": sqlite, postgres or mariadb");
     }
 
     /** Starts kine on a fresh database of {@code backend} and waits until it answers a read. */
@@ -59,7 +76,7 @@ public final class Kine implements TestDatastore, AutoCloseable {
                     // the parameters K3s gives its SQLite (WAL, a busy timeout): kine's own default for a bare path
                     ? "sqlite://" + dir.resolve("state.db") + "?_journal_mode=WAL&_busy_timeout=30000"
                             + "&_synchronous=NORMAL&_txlock=immediate&cache=shared"
-                    : postgres(dir);
+                    : server(backend, dir);
             Process p = new ProcessBuilder(binary.toString(), "--listen-address", "127.0.0.1:" + port,
                     "--metrics-bind-address", "0", "--endpoint", endpoint)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("kine.log").toFile()).start();
@@ -71,20 +88,23 @@ public final class Kine implements TestDatastore, AutoCloseable {
         }
     }
 
-    /** A PostgreSQL of Debian's package in {@code dir} (scripts/kine-postgres.sh); kine's endpoint for it. */
-    private static String postgres(Path dir) throws IOException {
-        Process pg = new ProcessBuilder("scripts/kine-postgres.sh", "start", dir.toString(),
-                String.valueOf(EtcdCluster.reservePort())).redirectError(dir.resolve("postgres.log").toFile()).start();
+    /**
+     * A PostgreSQL or MariaDB of Debian's package in {@code dir} (scripts/kine-postgres.sh, scripts/kine-mariadb.sh);
+     * kine's endpoint for it.
+     */
+    private static String server(Backend backend, Path dir) throws IOException {
+        Path log = dir.resolve(backend.property() + ".log");
+        Process db = new ProcessBuilder(backend.script, "start", dir.toString(),
+                String.valueOf(EtcdCluster.reservePort())).redirectError(log.toFile()).start();
         try {
-            String endpoint = new String(pg.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (pg.waitFor() != 0 || endpoint.isEmpty()) {
-                throw new IllegalStateException("PostgreSQL did not start: " + Files.readString(dir.resolve(
-                        "postgres.log")));
+            String endpoint = new String(db.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (db.waitFor() != 0 || endpoint.isEmpty()) {
+                throw new IllegalStateException(backend + " did not start: " + Files.readString(log));
             }
             return endpoint;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting PostgreSQL", e);
+            throw new IllegalStateException("interrupted while starting " + backend, e);
         }
     }
 
@@ -152,9 +172,9 @@ public final class Kine implements TestDatastore, AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         }
-        if (backend == Backend.POSTGRES) {
+        if (backend.script != null) {
             try {
-                new ProcessBuilder("scripts/kine-postgres.sh", "stop", dir.toString()).redirectErrorStream(true)
+                new ProcessBuilder(backend.script, "stop", dir.toString()).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
             } catch (IOException | InterruptedException e) {
                 // its data dir goes below; a server left running dies with the machine's next clean-up
