@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each with a simulated kube-apiserver that renews its identity lease in etcd as a real one does.
  */
 @Tag("etcd")
+@Tag("datastore")
 class ApiserversAccountedForTest {
     static final List<String> SERVERS = List.of("node-1", "node-2", "node-3");
 

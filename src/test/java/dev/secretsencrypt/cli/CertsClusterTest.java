@@ -11,7 +11,7 @@ import dev.secretsencrypt.testing.Pki;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
-import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * aescbc, aesgcm and secretbox (the last aescbc key retired by reencrypt) and plain.
  */
 @Tag("etcd")
+@Tag("datastore")
 class CertsClusterTest {
     static final Instant NOW = Instant.now();
     static final Duration DAY = Duration.ofDays(1);
@@ -41,7 +42,7 @@ class CertsClusterTest {
     @TempDir
     Path tmp;
     final Cli cli = new Cli();
-    final EtcdCluster etcd = EtcdCluster.shared();
+    final TestDatastore etcd = TestDatastore.shared();
     final List<String> keys = new ArrayList<>();
     String etcdPrefix;
     String statePrefix;

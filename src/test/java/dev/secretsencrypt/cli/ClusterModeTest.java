@@ -12,7 +12,7 @@ import dev.secretsencrypt.config.KeyedProvider;
 import dev.secretsencrypt.config.KmsProvider;
 import dev.secretsencrypt.config.Provider;
 import dev.secretsencrypt.config.ResourceRule;
-import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
@@ -36,17 +36,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Cluster mode against a real etcd: the state, the hash comparison and sync, as operators drive them. */
 @Tag("etcd")
+@Tag("datastore")
 class ClusterModeTest {
     @TempDir
     Path tmp;
     final Cli cli = new Cli();
-    EtcdCluster etcd;
+    TestDatastore etcd;
     String statePrefix;
     Path tokenFile;
 
     @BeforeEach
     void shareOneEtcdButNotItsKeys() throws Exception {
-        etcd = EtcdCluster.shared();
+        etcd = TestDatastore.shared();
         statePrefix = "/test-" + UUID.randomUUID() + "/";
         tokenFile = tmp.resolve("token");
         Cli.writeToken(tokenFile, "K10cluster-token-" + UUID.randomUUID());
@@ -90,7 +91,7 @@ class ClusterModeTest {
         Cli.Result status = on("node-1", "status");
         assertTrue(status.out().contains("Server Encryption Hashes: All hashes match"), status.out());
         assertTrue(status.out().contains("\nnode-1  start-" + hash + "  from file\n"), status.out());
-        assertTrue(status.out().endsWith("\nRead from etcd " + etcd.endpointsCsv() + " " + statePrefix + "; this "
+        assertTrue(status.out().endsWith("\nRead from " + etcd.name() + " " + etcd.endpointsCsv() + " " + statePrefix + "; this "
                 + "server's file: " + configFile("node-1") + "\n"), status.out());
         assertTrue(on("node-1", "status", "-o", "json").out().contains("\"hash\" : \"" + hash + "\""));
     }

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Tag cluster: three members, and a member lost mid-pass.
  */
 @Tag("cluster")
+@Tag("failover")
 class HaRotationTest {
     static EtcdCluster etcd;
     static final List<String> NODES = List.of("node-1", "node-2", "node-3");

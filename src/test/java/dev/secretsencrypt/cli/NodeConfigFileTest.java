@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The node configuration file: a bare command on a server node acts on the cluster; flags and environment win. */
 @Tag("etcd")
+@Tag("datastore")
 class NodeConfigFileTest {
     @TempDir
     Path tmp;
@@ -36,7 +37,7 @@ class NodeConfigFileTest {
 
     @Test
     void aBareStatusWithEndpointsInTheConfigFileActsOnTheCluster() throws Exception {
-        EtcdCluster etcd = EtcdCluster.shared();
+        TestDatastore etcd = TestDatastore.shared();
         String statePrefix = "/test-" + UUID.randomUUID() + "/";
         Path token = tmp.resolve("token");
         Cli.writeToken(token, "config-file-token-" + UUID.randomUUID());
@@ -45,7 +46,7 @@ class NodeConfigFileTest {
         ok(cli.run("sync", "-d", tmp.resolve("node-1").toString(), "--node-name", "node-1",
                 "--endpoints", etcd.endpointsCsv(), "--token-file", token.toString(), "--state-prefix", statePrefix));
         StringBuilder list = new StringBuilder();
-        etcd.endpoints().forEach(e -> list.append("  - ").append(e).append('\n'));
+        java.util.Arrays.stream(etcd.endpointsCsv().split(",")).forEach(e -> list.append("  - ").append(e).append('\n'));
         Path config = configFile("# a server node's configuration\nendpoints:\n" + list + "token-file: " + token
                 + "\nstate-prefix: " + statePrefix + "\nnode-name: node-2\netcd-timeout: 5\n");
         String node2 = tmp.resolve("node-2").toString();

@@ -14,7 +14,7 @@ import dev.secretsencrypt.envelope.Envelopes;
 import dev.secretsencrypt.envelope.ProviderChain;
 import dev.secretsencrypt.envelope.UnreadableValue;
 import dev.secretsencrypt.apiserver.ApiserverIdentity;
-import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import dev.secretsencrypt.testing.StoredLease;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
@@ -41,11 +41,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** reencrypt and verify through the command line, against a real etcd holding Secrets the way kube-apiserver does. */
 @Tag("etcd")
+@Tag("datastore")
 class ReencryptTest {
     @TempDir
     Path tmp;
     final Cli cli = new Cli();
-    final EtcdCluster etcd = EtcdCluster.shared();
+    final TestDatastore etcd = TestDatastore.shared();
     String etcdPrefix;
     String statePrefix;
 

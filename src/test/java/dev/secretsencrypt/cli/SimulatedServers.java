@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.envelope.Envelope;
 import dev.secretsencrypt.envelope.ProviderChain;
-import dev.secretsencrypt.testing.EtcdCluster;
 import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -44,9 +43,10 @@ final class SimulatedServers {
     final Cli cli = new Cli();
     private final Path dir;
 
-    /** In {@code dir} (a test's temp dir), with the cluster token file already written (0600). */
+    /** In {@code dir} (a test's temp dir), with the cluster token file already written (0600), on the JVM's shared
+     * datastore ({@link TestDatastore#shared()}). */
     SimulatedServers(Path dir) throws IOException {
-        this(dir, EtcdCluster.shared());
+        this(dir, TestDatastore.shared());
     }
 
     /** On {@code etcd} (a three-member cluster of the test's own, or kine) instead of the JVM's shared etcd. */

@@ -16,6 +16,7 @@ import dev.secretsencrypt.config.ResourceRule;
 import dev.secretsencrypt.rotation.RotationState;
 import dev.secretsencrypt.rotation.Stage;
 import dev.secretsencrypt.testing.EtcdCluster;
+import dev.secretsencrypt.testing.TestDatastore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,12 +27,13 @@ import org.junit.jupiter.api.Test;
 
 /** The etcd store's guarantees, one by one, against a real etcd. */
 @Tag("etcd")
+@Tag("datastore")
 class EtcdDatastoreTest {
-    final EtcdCluster etcd = EtcdCluster.shared();
+    final TestDatastore etcd = TestDatastore.shared();
     final String prefix = "/test-" + UUID.randomUUID() + "/";
 
     EtcdDatastore store(String token) {
-        return new EtcdDatastore(EtcdCluster.newClient(etcd.endpoints()), StatePrefix.of(prefix), token.toCharArray(),
+        return new EtcdDatastore(EtcdCluster.newClient(List.of(etcd.endpointsCsv().split(","))), StatePrefix.of(prefix), token.toCharArray(),
                 etcd.endpointsCsv(), Duration.ofSeconds(5));
     }
 

@@ -17,6 +17,11 @@ public interface TestDatastore extends AutoCloseable {
     /** Whether it takes transactions over many keys (etcd); kine takes single-key ones only. */
     boolean multiKeyTransactions();
 
+    /** Its name as the tool's messages give it: etcd or kine. */
+    default String name() {
+        return multiKeyTransactions() ? "etcd" : "kine";
+    }
+
     /** Stops it and removes its data (nothing for a shared one, which lives until the JVM exits). */
     @Override
     void close();

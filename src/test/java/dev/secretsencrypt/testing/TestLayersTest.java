@@ -15,11 +15,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every test class is in exactly one layer (JUnit tag unit, etcd, cluster, kine or e2e), directly or through the class it
- * extends: scripts/test.sh --quick selects by tag, so an untagged class would silently never run there.
+ * extends: scripts/test.sh --quick selects by tag, so an untagged class would silently never run there. Besides its
+ * layer a class may carry the tags scripts/test.sh picks the runs on the other datastores by: datastore (runs on
+ * whichever {@link TestDatastore#shared()} gives, etcd or kine) and failover (etcd members lost).
  */
 @Tag("unit")
 class TestLayersTest {
     static final Set<String> LAYERS = Set.of("unit", "etcd", "cluster", "kine", "e2e");
+    static final Set<String> SELECTIONS = Set.of("datastore", "failover");
     static final Pattern TAG = Pattern.compile("@Tag\\(\"([a-z0-9]+)\"\\)");
     static final Pattern EXTENDS = Pattern.compile("class \\w+ extends (\\w+)");
 
@@ -41,7 +44,8 @@ class TestLayersTest {
                 Matcher parent = EXTENDS.matcher(text);
                 return parent.find() && inOneLayer(file.resolveSibling(parent.group(1) + ".java"));
             }
-            return tags.size() == 1 && LAYERS.contains(tags.get(0));
+            return tags.stream().filter(LAYERS::contains).count() == 1
+                    && tags.stream().allMatch(t -> LAYERS.contains(t) || SELECTIONS.contains(t));
         } catch (IOException e) {
             return false;
         }
