@@ -125,8 +125,8 @@ public final class ProgressReport implements PassListener, AutoCloseable {
         if (total <= 0) {
             return task + ": " + done + " values, " + rate + "/s";
         }
-        long percent = Math.min(100, done * 100 / total);
-        return task + ": " + done + "/" + total + " values (" + percent + "%), " + rate + "/s";
+        long seen = Math.max(total, done); // more values than counted: kube-apiserver created them during the pass
+        return task + ": " + done + "/" + seen + " values (" + done * 100 / seen + "%), " + rate + "/s";
     }
 
     private static long perSecond(long values, Duration elapsed) {

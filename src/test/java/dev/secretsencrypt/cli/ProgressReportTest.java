@@ -46,6 +46,14 @@ class ProgressReportTest {
     }
 
     @Test
+    void valuesCreatedDuringThePassCountInTheTotalItShows() {
+        assertEquals("reencrypt: 85/85 values (100%), 85/s",
+                ProgressReport.line("reencrypt", 85, 84, Duration.ofSeconds(1)));
+        assertEquals("reencrypt: 42/84 values (50%), 42/s",
+                ProgressReport.line("reencrypt", 42, 84, Duration.ofSeconds(1)));
+    }
+
+    @Test
     void onATerminalItDrawsAProgressBarAndClosesIt() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ProgressReport report = ProgressReport.start("reencrypt", 0, new PrintStream(bytes, true, UTF_8), true,
