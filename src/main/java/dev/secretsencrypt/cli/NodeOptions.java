@@ -40,7 +40,8 @@ public final class NodeOptions {
     Path config;
 
     @Option(names = "--endpoints", split = ",", paramLabel = "URL", converter = EtcdEndpoint.class,
-            description = "etcd URLs (comma-separated: https://10.0.0.11:2379, or host:port as etcdctl takes it) "
+            description = "etcd or kine URLs (comma-separated: https://10.0.0.11:2379, or host:port as etcdctl "
+                    + "takes it; or a single k3s server's kine socket, unix:///var/lib/rancher/k3s/server/kine.sock) "
                     + "holding the cluster state. Env SECRETS_ENCRYPT_ENDPOINTS or ETCDCTL_ENDPOINTS. Absent: "
                     + "single-server mode on the data dir alone")
     List<String> endpoints;

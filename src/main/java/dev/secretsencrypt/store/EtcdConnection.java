@@ -55,6 +55,9 @@ public final class EtcdConnection {
 
     static Client connect(EtcdSettings s) {
         boolean tlsFiles = s.cacert().isPresent() || s.cert().isPresent() || s.key().isPresent();
+        if (s.endpoints().stream().anyMatch(UnixSocketBridge::isUnix)) {
+            return throughUnixSocket(s, tlsFiles);
+        }
         List<URI> endpoints = s.endpoints().stream().map(e -> endpoint(e, tlsFiles)).toList();
         Set<String> schemes = endpoints.stream().map(URI::getScheme).collect(Collectors.toSet());
         if (schemes.size() > 1) {
@@ -69,11 +72,7 @@ public final class EtcdConnection {
         if (s.cert().isPresent() != s.key().isPresent()) {
             throw new CommandRefused("--cert and --key go together: pass both, or neither");
         }
-        ClientBuilder builder = Client.builder()
-                .endpoints(endpoints.toArray(URI[]::new))
-                .connectTimeout(s.timeout())
-                .retryMaxDuration(s.timeout())
-                .keepaliveTime(Duration.ofSeconds(30));
+        ClientBuilder builder = builder(endpoints, s.timeout());
         if (tls) {
             // read here, so a missing or unreadable file is named; netty then gets PKCS#8, whatever PEM form it was
             Optional<X509Certificate[]> ca = s.cacert().map(f -> certificates(f, "--cacert", "etcd CA certificate"));
@@ -91,6 +90,37 @@ public final class EtcdConnection {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * kine's unix socket (a single k3s server's), through a loopback bridge only this process can use: jetcd dials TCP
+     * only. Messages name the unix:// endpoint as given, never the bridge's port.
+     */
+    private static Client throughUnixSocket(EtcdSettings s, boolean tlsFiles) {
+        String endpoint = s.endpoints().stream().filter(UnixSocketBridge::isUnix).findFirst().orElseThrow().trim();
+        if (s.endpoints().size() > 1) {
+            throw new CommandRefused("--endpoints gives the unix socket " + endpoint + " with other endpoints: a unix "
+                    + "socket is the one kine of this server, give it alone");
+        }
+        if (tlsFiles) {
+            throw new CommandRefused("--endpoints " + endpoint + " is kine's unix socket, which is plain (no TLS), but "
+                    + "TLS files were given (--cacert/--cert/--key): drop the TLS files");
+        }
+        UnixSocketBridge bridge = UnixSocketBridge.open(endpoint);
+        try {
+            return bridge.closedWith(builder(List.of(bridge.target()), s.timeout()).build());
+        } catch (RuntimeException e) {
+            bridge.close();
+            throw e;
+        }
+    }
+
+    private static ClientBuilder builder(List<URI> endpoints, Duration timeout) {
+        return Client.builder()
+                .endpoints(endpoints.toArray(URI[]::new))
+                .connectTimeout(timeout)
+                .retryMaxDuration(timeout)
+                .keepaliveTime(Duration.ofSeconds(30));
     }
 
     /** etcdctl's forms: a URL, or a bare host:port that is https when TLS files are given and http otherwise. */
