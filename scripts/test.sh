@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command (README and CI call it): installs what the tests run for real
-# (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven) when missing, builds or reuses the e2e
-# binaries (scripts/e2e-binaries.sh: kube-apiserver, etcd 3.5 and 3.6, kine), then runs every test (JUnit tags unit,
-# etcd, cluster, kine, e2e) on etcd 3.6 (the kine tests on kine over SQLite) and the tests about the datastore (tag
-# etcd, and the HA runbook with member loss) again on etcd 3.4 (Debian's) and 3.5, the kine tests again on kine over
-# PostgreSQL (Debian's postgresql), and prints the tests run per tag.
+# (etcd, python3 with cryptography + nacl, openssl, systemd-analyze, maven, postgresql, mariadb-server) when missing,
+# builds or reuses the e2e binaries (scripts/e2e-binaries.sh: kube-apiserver, etcd 3.5, 3.6 and 3.7, kine), then runs
+# every test (JUnit tags unit, etcd, cluster, kine, e2e) on etcd 3.6 (the kine tests on kine over SQLite, the e2e
+# scenarios on etcd 3.6, on kine over SQLite and on kine over PostgreSQL), and again the tests about the datastore on
+# the others: tags datastore and failover on etcd 3.4 (Debian's), 3.5 and 3.7; tags kine and datastore on kine over
+# SQLite, PostgreSQL and MariaDB (Debian's). Prints the tests run per tag.
 #   scripts/test.sh --quick    unit and etcd tests only, on one etcd (mvn test: no jar built): minutes, no Go build
 # Other arguments go to one maven run instead, e.g. scripts/test.sh -Dtest='dev.secretsencrypt.store.*Test'
 set -euo pipefail
@@ -64,9 +65,13 @@ if ! command -v mvn >/dev/null 2>&1; then
     apt_install maven
 fi
 
-# PostgreSQL's server: the kine tests run again on kine over a PostgreSQL of their own (scripts/kine-postgres.sh)
+# K3s' external datastores: the kine tests run again on kine over a PostgreSQL and a MariaDB of their own
+# (scripts/kine-postgres.sh, scripts/kine-mariadb.sh)
 if [ "$quick" -eq 0 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt_install postgresql
+fi
+if [ "$quick" -eq 0 ] && ! command -v mariadb-install-db >/dev/null 2>&1 && [ ! -x /usr/bin/mariadb-install-db ]; then
+    apt_install mariadb-server
 fi
 
 # How many tests ran, per JUnit tag of their class (from surefire's reports of the run just made, in $2).
@@ -112,12 +117,13 @@ fi
 
 # e2e: kube-apiserver and etcd 3.5/3.6, built with Go from the Go module proxy into a cache (README, "End-to-end").
 bins="$(scripts/e2e-binaries.sh)"   # a failed build stops here (set -e)
-etcd35="" etcd36="" kine=""
+etcd35="" etcd36="" etcd37="" kine=""
 while read -r name version path; do
     case "$name $version" in
         "kube-apiserver "*) export KUBE_APISERVER_BIN="$path" ;;
         "etcd v3.5."*) etcd35="$path" ;;
         "etcd v3.6."*) etcd36="$path" ;;
+        "etcd v3.7."*) etcd37="$path" ;;
         "kine "*) kine="$path" ;;
     esac
 done <<<"$bins"
@@ -126,35 +132,58 @@ export E2E_ETCD_BIN="${E2E_ETCD_BIN:-$etcd36}"
 if [ "$#" -gt 0 ]; then
     exec mvn -B verify -Dkine.bin="$kine" "$@"
 fi
-# Every test once on etcd 3.6; then the e2e scenarios (kube-apiserver on etcd 3.6) while the datastore's tests run
-# again on etcd 3.4 and 3.5: the scenarios mostly wait for kube-apiserver, whose automatic reload polls once a minute.
+# Built once; then three streams of maven runs over the same classes, none of which compiles: the e2e scenarios
+# (they mostly wait for kube-apiserver, whose automatic reload polls once a minute) from the start; every other test
+# on etcd 3.6 (and tag kine on kine over SQLite); then the tests about the datastore again on the other etcd
+# versions and, beside them, on kine over each SQL database.
 all=$SECONDS
-start=$SECONDS
 rm -rf target/surefire-reports target/reports-*
-mvn -B verify -Detcd.bin="$etcd36" -Dkine.bin="$kine" -DexcludedGroups=e2e
+mvn -B -DskipTests package
+
+e2e_start=$SECONDS
+mvn -B surefire:test -Detcd.bin="$etcd36" -Dkine.bin="$kine" -Dgroups=e2e -Dsurefire.reports=target/reports-e2e \
+    >target/e2e.log 2>&1 &
+e2e=$!
+kines=""
+trap 'kill $e2e $kines 2>/dev/null || true' EXIT
+
+start=$SECONDS
+mvn -B surefire:test -Detcd.bin="$etcd36" -Dkine.bin="$kine" -DexcludedGroups=e2e
 summary "the unit, etcd and cluster tests on $("$etcd36" --version | sed -n 1p), the kine tests on $("$kine" --version \
     | sed -n 1p) over SQLite, $((SECONDS - start)) s"
 
-e2e_start=$SECONDS
-mvn -B surefire:test -Detcd.bin="$etcd36" -Dgroups=e2e -Dsurefire.reports=target/reports-e2e >target/e2e.log 2>&1 &
-e2e=$!
-trap 'kill "$e2e" 2>/dev/null || true' EXIT
-for etcd in "$debian_etcd" "$etcd35"; do
+# kine over K3s' datastores: its own tests (tag kine) and the tests that run on whichever datastore they are given
+# (tag datastore); over SQLite the kine tests ran above. PostgreSQL and MariaDB in the background (output in
+# target/kine.log, shown at the end), SQLite after the etcd versions, so the two streams end together.
+on_kine() {
+    local backend="$1" groups="$2" start=$SECONDS
+    mvn -B surefire:test -Dkine.bin="$kine" -Ddatastore=kine -Dkine.backend="$backend" -Dgroups="$groups" \
+        -Dsurefire.reports="target/reports-kine-$backend" || return 1
+    summary "the tests tagged $groups on kine over $backend, $((SECONDS - start)) s" "target/reports-kine-$backend"
+}
+(on_kine postgres 'kine | datastore' && on_kine mariadb 'kine | datastore') >target/kine.log 2>&1 &
+kines=$!
+for etcd in "$debian_etcd" "$etcd35" "$etcd37"; do
     start=$SECONDS
     reports="target/reports-etcd-$("$etcd" --version | sed -n 1p | tr -dc '0-9.')"
-    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=etcd -Dsurefire.reports="$reports"
-    # the HA runbook with member loss (tag cluster) depends on how each etcd version fails over
-    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups=cluster -Dtest=HaRotationTest -Dsurefire.reports="$reports"
-    summary "the etcd-tagged tests and HaRotationTest on $("$etcd" --version | sed -n 1p), $((SECONDS - start)) s" "$reports"
+    # the HA runbook with member loss (tag failover) depends on how each etcd version fails over
+    mvn -B surefire:test -Detcd.bin="$etcd" -Dgroups='datastore | failover' -Dsurefire.reports="$reports"
+    summary "the tests tagged datastore and failover on $("$etcd" --version | sed -n 1p), $((SECONDS - start)) s" \
+        "$reports"
 done
-# K3s' external datastore: the kine tests on kine over PostgreSQL
-start=$SECONDS
-mvn -B surefire:test -Dkine.bin="$kine" -Dkine.backend=postgres -Dgroups=kine -Dsurefire.reports=target/reports-kine-postgres
-summary "the kine tests on kine over PostgreSQL, $((SECONDS - start)) s" target/reports-kine-postgres
+on_kine sqlite datastore
+kine_exit=0
+wait "$kines" || kine_exit=$?
+cat target/kine.log
 e2e_exit=0
 wait "$e2e" || e2e_exit=$?
 trap - EXIT
 cat target/e2e.log
 summary "the e2e scenarios, $((SECONDS - e2e_start)) s" target/reports-e2e
+grep -h '^== ' target/kine.log || true
 echo "== scripts/test.sh: $((SECONDS - all)) s in all"
+if [ "$kine_exit" -ne 0 ]; then
+    echo "scripts/test.sh: the tests on kine failed (above, and target/reports-kine-*)" >&2
+    exit "$kine_exit"
+fi
 exit "$e2e_exit"
