@@ -45,7 +45,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code scripts/bench.sh [N]}: on a throw-away etcd, N Secrets stored as kube-apiserver stores them (k8s\0 protobuf
+ * {@code scripts/bench.sh [--datastore etcd] [N]}: on a throw-away etcd, N Secrets stored as kube-apiserver stores them (k8s\0 protobuf
  * bytes of 0.5-4 KiB, aescbc, 50 namespaces). Then, in rounds, (a) the ceiling: every value written back unchanged
  * through the same paging, batching and compare-and-swap; (b) the pass, re-encrypting every value to the other
  * key (old to new, then back, so each round has real work). Both checkpoint to etcd after every page, as the
@@ -53,13 +53,13 @@ import java.util.concurrent.TimeUnit;
  * pass at N and at 5N with the heap watched. The last line is {@code reencrypt/ceiling ratio: <x>}.
  */
 public final class ReencryptBench {
-    private static final String PREFIX = "/registry";
+    static final String PREFIX = "/registry";
     private static final String CHECKPOINT_KEY = "/secrets-encrypt/reencrypt/checkpoint";
-    private static final int NAMESPACES = 50;
+    static final int NAMESPACES = 50;
     private static final int SEED_BATCH = 100;
     private static final int SEED_IN_FLIGHT = 8;
-    private static final int WARMUP = 3000;
-    private static final int ROUNDS = 3;
+    static final int WARMUP = 3000;
+    static final int ROUNDS = 3;
     // A full GC every this many pages in the memory runs, to see the live heap.
     private static final int GC_EVERY_PAGES = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,11 +70,18 @@ public final class ReencryptBench {
     private final PassSettings settings = PassSettings.defaults();
 
     private ReencryptBench(KV kv) {
-        SecureRandom random = new SecureRandom();
         this.kv = kv;
-        // Names of equal length, so values keep their size whichever key they are under.
-        this.first = Key.generate("aescbckey-2026-01-01T00:00:00Z", bytes(random, 32));
-        this.second = Key.generate("aescbckey-2026-11-22T10:54:38Z", bytes(random, 32));
+        this.first = firstKey();
+        this.second = secondKey();
+    }
+
+    // Names of equal length, so values keep their size whichever key they are under.
+    static Key firstKey() {
+        return Key.generate("aescbckey-2026-01-01T00:00:00Z", bytes(new SecureRandom(), 32));
+    }
+
+    static Key secondKey() {
+        return Key.generate("aescbckey-2026-11-22T10:54:38Z", bytes(new SecureRandom(), 32));
     }
 
     public static void main(String[] args) throws Exception {
@@ -102,8 +109,8 @@ public final class ReencryptBench {
         // JIT warm-up of both modes on a prefix of their own, so no measured phase pays for compilation.
         List<Target> warmup = targets("/warmup", second, first);
         seed("/warmup/secrets/", WARMUP, first);
-        Pass.ceiling(kv, warmup, settings).run(Checkpoint.start(), checkpointToEtcd(null));
-        new Pass(kv, warmup, settings).run(Checkpoint.start(), checkpointToEtcd(null));
+        Pass.ceiling(kv, warmup, settings).run(Checkpoint.start(), checkpointTo(kv, null));
+        new Pass(kv, warmup, settings).run(Checkpoint.start(), checkpointTo(kv, null));
         deleteAll("/warmup/");
 
         long seedStart = System.nanoTime();
@@ -119,22 +126,22 @@ public final class ReencryptBench {
             Key to = under == first ? second : first;
             List<Target> targets = targets(PREFIX, to, under);
             Phase ceiling = measure(() -> Pass.ceiling(kv, targets, settings).run(Checkpoint.start(),
-                    checkpointToEtcd(null)), false);
+                    checkpointTo(kv, null)), false);
             Checkpoint written = ceiling.result().checkpoint();
             expect(written.rewritten() == n, "the ceiling wrote " + written);
             ceilingRates[round] = report("(a) ceiling, round " + (round + 1) + ": same values written back unchanged",
                     n, bytes, ceiling);
-            compact();
+            compact(kv);
 
             Phase pass = measure(() -> new Pass(kv, targets, settings).run(Checkpoint.start(),
-                    checkpointToEtcd(null)), false);
+                    checkpointTo(kv, null)), false);
             Checkpoint done = pass.result().checkpoint();
             expect(done.rewritten() == n && done.failed() == 0, "the pass ended with " + done);
             passRates[round] = report("(b) reencrypt, round " + (round + 1) + ": aescbc " + suffix(under) + " -> "
                     + suffix(to), n, bytes, pass);
             System.out.println("    " + Summary.of(done.rewritten(), done.unchanged(), done.failed(),
                     pass.result().elapsed()));
-            compact();
+            compact(kv);
             under = to;
         }
 
@@ -165,7 +172,7 @@ public final class ReencryptBench {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         long[] live = {0};
         int[] pages = {0};
-        Phase run = measure(() -> new Pass(kv, targets, settings).run(Checkpoint.start(), checkpointToEtcd(c -> {
+        Phase run = measure(() -> new Pass(kv, targets, settings).run(Checkpoint.start(), checkpointTo(kv, c -> {
             if (++pages[0] % GC_EVERY_PAGES == 0) {
                 System.gc();
                 live[0] = Math.max(live[0], memory.getHeapMemoryUsage().getUsed());
@@ -176,14 +183,14 @@ public final class ReencryptBench {
         return new Heap(run.peakUsed(), live[0]);
     }
 
-    private List<Target> targets(String prefix, Key writer, Key reader) {
+    static List<Target> targets(String prefix, Key writer, Key reader) {
         List<Key> keys = writer == reader ? List.of(writer) : List.of(writer, reader);
         EncryptionConfig config = EncryptionConfig.of(List.of(new ResourceRule(List.of("secrets"), List.of(
                 new KeyedProvider(ProviderType.AESCBC, keys), new IdentityProvider()))));
         return Targets.resolve(config, EtcdPrefix.of(prefix), List.of(), List.of());
     }
 
-    private record Phase(PassResult result, long nanos, long peakUsed) {
+    record Phase(PassResult result, long nanos, long peakUsed) {
     }
 
     /** Peak of the heap pools together, and the largest heap left after a full collection (the live set). */
@@ -196,11 +203,11 @@ public final class ReencryptBench {
     }
 
     @FunctionalInterface
-    private interface PassRun {
+    interface PassRun {
         PassResult run() throws Exception;
     }
 
-    private static Phase measure(PassRun run, boolean watchHeap) throws Exception {
+    static Phase measure(PassRun run, boolean watchHeap) throws Exception {
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP).toList();
         if (watchHeap) {
@@ -214,15 +221,15 @@ public final class ReencryptBench {
         return new Phase(result, nanos, peak);
     }
 
-    private static double report(String what, long values, long bytes, Phase phase) {
+    static double report(String what, long values, long bytes, Phase phase) {
         double s = seconds(phase.nanos());
         System.out.printf(Locale.ROOT, "%-66s %6d values in %5.2f s: %6.0f values/s, %5.1f MiB/s%n", what, values, s,
                 values / s, mib(bytes) / s);
         return values / s;
     }
 
-    /** As the command does: the checkpoint, as JSON, into etcd after every page. */
-    private PassListener checkpointToEtcd(PassListener also) {
+    /** As the command does: the checkpoint, as JSON, into etcd (or kine) after every page, with a plain put. */
+    static PassListener checkpointTo(KV kv, PassListener also) {
         ByteSequence key = ByteSequence.from(CHECKPOINT_KEY, StandardCharsets.UTF_8);
         return c -> {
             kv.put(key, ByteSequence.from(JSON.writeValueAsBytes(c))).get(30, TimeUnit.SECONDS);
@@ -242,64 +249,72 @@ public final class ReencryptBench {
         for (int from = 0; from < count; from += SEED_BATCH) {
             List<Op> puts = new ArrayList<>();
             for (int i = from; i < Math.min(count, from + SEED_BATCH); i++) {
-                String etcdKey = String.format(Locale.ROOT, "%sns-%02d/secret-%07d", prefix, i % NAMESPACES, i);
-                byte[] plaintext = new byte[512 + random.nextInt(4096 - 512 + 1)];
-                random.nextBytes(plaintext);
-                System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, plaintext, 0, 4);
-                byte[] stored = envelope.seal(plaintext, etcdKey.getBytes(StandardCharsets.UTF_8));
-                bytes += stored.length;
-                puts.add(Op.put(ByteSequence.from(etcdKey, StandardCharsets.UTF_8), ByteSequence.from(stored),
-                        PutOption.DEFAULT));
+                Secret secret = secret(prefix, i, random, envelope);
+                bytes += secret.value().size();
+                puts.add(Op.put(secret.key(), secret.value(), PutOption.DEFAULT));
             }
             inFlight.acquire();
             pending.add(kv.txn().Then(puts.toArray(Op[]::new)).commit().whenComplete((r, e) -> inFlight.release()));
             pending.removeIf(f -> f.isDone() && !f.isCompletedExceptionally());
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-        compact();
+        compact(kv);
         return bytes;
+    }
+
+    /** Secret {@code i} of a seeding, as kube-apiserver stores it: k8s\0 protobuf bytes of 0.5-4 KiB, sealed. */
+    static Secret secret(String prefix, int i, Random random, Envelope envelope) {
+        String etcdKey = String.format(Locale.ROOT, "%sns-%02d/secret-%07d", prefix, i % NAMESPACES, i);
+        byte[] plaintext = new byte[512 + random.nextInt(4096 - 512 + 1)];
+        random.nextBytes(plaintext);
+        System.arraycopy("k8s\0".getBytes(StandardCharsets.ISO_8859_1), 0, plaintext, 0, 4);
+        byte[] stored = envelope.seal(plaintext, etcdKey.getBytes(StandardCharsets.UTF_8));
+        return new Secret(ByteSequence.from(etcdKey, StandardCharsets.UTF_8), ByteSequence.from(stored));
+    }
+
+    record Secret(ByteSequence key, ByteSequence value) {
     }
 
     private void deleteAll(String prefix) throws Exception {
         ByteSequence key = ByteSequence.from(prefix, StandardCharsets.UTF_8);
         kv.delete(key, DeleteOption.builder().isPrefix(true).build()).get(5, TimeUnit.MINUTES);
-        compact();
+        compact(kv);
     }
 
     /** Old revisions out of the way, physically, so no phase shares the disk with a background compaction. */
-    private void compact() throws Exception {
+    static void compact(KV kv) throws Exception {
         long revision = kv.get(ByteSequence.from("/", StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS)
                 .getHeader().getRevision();
         kv.compact(revision, CompactOption.builder().withCompactPhysical(true).build()).get(5, TimeUnit.MINUTES);
     }
 
-    private static String suffix(Key key) {
+    static String suffix(Key key) {
         return key.name().substring("aescbckey-".length());
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
-    private static void expect(boolean condition, String failure) {
+    static void expect(boolean condition, String failure) {
         if (!condition) {
             throw new IllegalStateException("benchmark check failed: " + failure);
         }
     }
 
-    private static byte[] bytes(SecureRandom random, int n) {
+    static byte[] bytes(SecureRandom random, int n) {
         byte[] b = new byte[n];
         random.nextBytes(b);
         return b;
     }
 
-    private static double seconds(long nanos) {
+    static double seconds(long nanos) {
         return nanos / 1e9;
     }
 
-    private static double mib(long bytes) {
+    static double mib(long bytes) {
         return bytes / (1024.0 * 1024.0);
     }
 }
