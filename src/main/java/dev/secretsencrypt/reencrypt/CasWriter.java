@@ -82,12 +82,13 @@ final class CasWriter {
                 .whenComplete((answer, failure) -> inFlight.release())
                 // Off the gRPC event loop: settling may seal values again.
                 .handleAsync((response, failure) -> failure == null
-                        ? settle(batch, response, policy, tally)
+                        ? settle(batch, response, policy, tally, attempt)
                         : recover(batch, failure, policy, tally, attempt), pool)
                 .thenCompose(next -> next);
     }
 
-    private CompletableFuture<Void> settle(List<Rewrite> batch, TxnResponse response, ValuePolicy policy, Tally tally) {
+    private CompletableFuture<Void> settle(List<Rewrite> batch, TxnResponse response, ValuePolicy policy, Tally tally,
+            int attempt) {
         if (response.isSucceeded()) {
             tally.addRewritten(batch.size());
             return CompletableFuture.completedFuture(null);
@@ -128,9 +129,18 @@ final class CasWriter {
                 }
             }
         }
+        if (!anyChanged && attempt < EtcdRetry.ATTEMPTS) {
+            // kine answers an update its SQL insert lost (another writer took the row) as a failed compare at the
+            // key's own revision: the compare still holds, so the same transaction is sent again, a bounded number
+            Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
+                    TimeUnit.MILLISECONDS, pool);
+            return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
+                    .thenCompose(next -> next);
+        }
         if (!anyChanged) {
-            return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " refused a compare-and-swap although"
-                    + " no key in it changed; is another tool rewriting these keys with the same revisions?"));
+            return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " refused a compare-and-swap "
+                    + attempt + " times although no key in it changed; is another tool rewriting these keys with the "
+                    + "same revisions? every value written so far is safe: run again to resume from the checkpoint"));
         }
         if (again.isEmpty()) {
             return CompletableFuture.completedFuture(null);
