@@ -120,7 +120,9 @@ public final class EtcdConnection {
                 .endpoints(endpoints.toArray(URI[]::new))
                 .connectTimeout(timeout)
                 .retryMaxDuration(timeout)
-                .keepaliveTime(Duration.ofSeconds(30));
+                .keepaliveTime(Duration.ofSeconds(30))
+                // kine (like grpc-go's default) answers pings on an idle connection with GOAWAY too_many_pings
+                .keepaliveWithoutCalls(false);
     }
 
     /** etcdctl's forms: a URL, or a bare host:port that is https when TLS files are given and http otherwise. */
