@@ -32,6 +32,7 @@ start) ;;
     exit 2
     ;;
 esac
+mkdir -p "$2"
 dir="$(cd "$2" && pwd)"
 port="$3"
 mkdir -p "$dir/mydata" "$dir/myrun"

@@ -76,7 +76,10 @@ final class LeaderRound {
             } catch (InterruptedException stopping) {
                 return;
             } catch (OperatorError e) {
-                problems.say(Kind.LEADER, "cannot stand for agent leader: " + e.getMessage());
+                String why = e.getMessage();
+                // the store's own refusals already say what they could not do
+                problems.say(Kind.LEADER, why.startsWith("cannot stand for agent leader") ? why
+                        : "cannot stand for agent leader: " + why);
                 pause(settings.timing().leaderRecheck());
             } catch (RuntimeException bug) {
                 log.error("leader loop failed: " + bug);

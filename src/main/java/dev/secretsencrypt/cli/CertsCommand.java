@@ -121,7 +121,7 @@ final class CertsCommand implements Callable<Integer> {
         s.append("Certificates: ").append(records.size()).append(" checked, ").append(flagged).append(" flagged")
                 .append(" (expiring = within ").append(warn.toDays()).append(" days)");
         if (cluster != null) {
-            s.append("; Secrets read from etcd: ").append(cluster.secrets());
+            s.append("; Secrets read from the datastore: ").append(cluster.secrets());
         }
         s.append("\n\n");
         if (records.isEmpty()) {

@@ -25,6 +25,10 @@ final class EtcdEndpoint implements ITypeConverter<String> {
             return unixSocket(text, lower);
         }
         boolean bare = !text.contains("://");
+        if (bare && text.startsWith("/")) {
+            throw new TypeConversionException("'" + text + "' is a path: write kine's socket as unix://" + text
+                    + example);
+        }
         URI uri;
         try {
             uri = new URI(bare ? "http://" + text : text);
@@ -51,7 +55,8 @@ final class EtcdEndpoint implements ITypeConverter<String> {
 
     /**
      * kine's unix socket as etcd clients write it: {@code unix:///abs/path}, or {@code unix://path} under the working
-     * directory. Plain only: kine serves no TLS there.
+     * directory, made absolute here: the data dir remembers its endpoints, and a unit runs in another directory.
+     * Plain only: kine serves no TLS there.
      */
     private static String unixSocket(String text, String lower) {
         String example = " (e.g. " + DEFAULT_KINE_SOCKET + ")";
@@ -70,7 +75,7 @@ final class EtcdEndpoint implements ITypeConverter<String> {
             throw new TypeConversionException("'" + text.replaceAll("\\p{Cntrl}", "?") + "' has a control character"
                     + example);
         }
-        return text;
+        return "unix://" + java.nio.file.Path.of("").toAbsolutePath().resolve(path).normalize();
     }
 
     /** {@code --etcd-timeout}: whole seconds, at least one. */

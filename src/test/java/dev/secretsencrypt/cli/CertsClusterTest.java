@@ -157,7 +157,7 @@ class CertsClusterTest {
         assertEquals(1, r.exitCode(), r.all());
         String out = r.out();
         assertTrue(out.startsWith("Certificates: 8 checked, 4 flagged (expiring = within 30 days); Secrets read from "
-                + "etcd: 6"), out);
+                + "the datastore: 6"), out);
         assertTrue(line(out, "minio/kes-tenant-kes-tls public.crt").matches("expired\\s+-4\\s.*leaf.*CN=kes-tenant-kes"), out);
         assertTrue(line(out, "web/web-tls tls.crt").matches("expiring\\s+[89]\\s.*CN=web.example.com"), out);
         assertTrue(line(out, "web/api-tls tls.crt").matches("ok\\s+(79|80)\\s.*CN=api.example.com"), out);
