@@ -132,10 +132,7 @@ final class CasWriter {
         if (!anyChanged && attempt < EtcdRetry.ATTEMPTS) {
             // kine answers an update its SQL insert lost (another writer took the row) as a failed compare at the
             // key's own revision: the compare still holds, so the same transaction is sent again, a bounded number
-            Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
-                    TimeUnit.MILLISECONDS, pool);
-            return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
-                    .thenCompose(next -> next);
+            return resend(batch, policy, tally, attempt);
         }
         if (!anyChanged) {
             return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " refused a compare-and-swap "
@@ -173,14 +170,19 @@ final class CasWriter {
         }
         if (EtcdRetry.isTransient(cause) && attempt < EtcdRetry.ATTEMPTS) {
             // Safe to resend even if the lost attempt was applied: its compares would now fail and be settled.
-            Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
-                    TimeUnit.MILLISECONDS, pool);
-            return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
-                    .thenCompose(next -> next);
+            return resend(batch, policy, tally, attempt);
         }
         return CompletableFuture.failedFuture(new StateUnavailable(settings.datastore() + " did not take a transaction of "
                 + batch.size() + " values after " + attempt + " attempts (" + cause + "); every value written so far"
                 + " is safe: check " + settings.datastore() + ", then run again to resume from the checkpoint", cause));
+    }
+
+    /** The same transaction again, after EtcdRetry's delay for the next attempt. */
+    private CompletableFuture<Void> resend(List<Rewrite> batch, ValuePolicy policy, Tally tally, int attempt) {
+        Executor later = CompletableFuture.delayedExecutor(EtcdRetry.delayBefore(attempt + 1).toMillis(),
+                TimeUnit.MILLISECONDS, pool);
+        return CompletableFuture.supplyAsync(() -> commit(batch, policy, tally, attempt + 1), later)
+                .thenCompose(next -> next);
     }
 
     private static String text(Rewrite w) {
