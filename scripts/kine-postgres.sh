@@ -44,7 +44,7 @@ as_server_user "$bin/initdb" -D "$dir/pgdata" -U postgres --auth-local=trust --a
     --locale=C --no-sync >&2
 # durability off: a test database lives for a minute
 as_server_user "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/pgdata/server.log" -w -t 60 -o "-c listen_addresses=127.0.0.1 \
-    -p $port -k $dir/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >&2
+    -p $port -k $dir/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >&2
 as_server_user "$bin/psql" -h "$dir/pgsock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q >&2 <<'SQL'
 CREATE ROLE kine LOGIN PASSWORD 'kine';
 CREATE DATABASE kine OWNER kine;

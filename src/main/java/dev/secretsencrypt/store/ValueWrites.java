@@ -8,6 +8,9 @@ package dev.secretsencrypt.store;
 public record ValueWrites(String datastore, int valuesPerTransaction, int transactionsInFlight) {
     /** etcd: no bound beyond what the pass itself sets. */
     static final ValueWrites BATCHED = new ValueWrites("etcd", Integer.MAX_VALUE, Integer.MAX_VALUE);
-    /** kine: one key per transaction, this many at a time. */
-    static final ValueWrites SINGLE_KEY = new ValueWrites("kine", 1, 32);
+    /**
+     * kine: one key per transaction, this many at a time: 8 was best or within the noise on SQLite, PostgreSQL and
+     * MariaDB (scripts/bench.sh), while 32 halved the rate on PostgreSQL, whose kine slows past ~16 in flight.
+     */
+    static final ValueWrites SINGLE_KEY = new ValueWrites("kine", 1, 8);
 }
