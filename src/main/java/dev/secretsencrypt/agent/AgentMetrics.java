@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * What the agent last saw, served on its {@code /metrics} in the Prometheus text format. Names, stages, counts and
@@ -24,7 +25,7 @@ import java.util.Optional;
  */
 public final class AgentMetrics {
     private volatile Optional<Stage> stage = Optional.empty();
-    private volatile boolean leader;
+    private volatile BooleanSupplier leader = () -> false;
     private volatile Optional<Checkpoint> pass = Optional.empty();
     private volatile Map<String, Long> valuesByEnvelope = Map.of();
     private volatile List<Servers.Server> servers = List.of();
@@ -36,8 +37,9 @@ public final class AgentMetrics {
         stage = Optional.of(now);
     }
 
-    void leader(boolean now) {
-        leader = now;
+    /** Asked at each scrape: a term whose lease lapsed stops counting then, not when the leader's round returns. */
+    void leader(BooleanSupplier leading) {
+        leader = leading;
     }
 
     void pass(Checkpoint now) {
@@ -75,7 +77,7 @@ public final class AgentMetrics {
             all.add(g.build());
         });
         all.add(single("secrets_encrypt_agent_leader", "1 while this agent leads (runs re-encryptions and the schedule).",
-                leader ? 1 : 0));
+                leader.getAsBoolean() ? 1 : 0));
         pass.ifPresent(c -> {
             all.add(single("secrets_encrypt_reencrypt_values_done", "Values the current or last re-encryption pass "
                     + "handled, by this agent.", c.done()));

@@ -90,7 +90,7 @@ final class LeaderRound {
 
     private void lead(Ownership term) throws InterruptedException {
         try (term) {
-            metrics.leader(true);
+            metrics.leader(() -> !term.lost());
             log.info(nodeName + " leads the agents: it carries out requested re-encryptions"
                     + (settings.rotateEvery().isPresent() ? " and the rotation schedule" : ""));
             while (running && !term.lost()) {
@@ -100,7 +100,7 @@ final class LeaderRound {
                 }
             }
         } finally {
-            metrics.leader(false);
+            metrics.leader(() -> false);
             if (running) {
                 log.warning(nodeName + " no longer leads the agents (its lease lapsed); standing again");
             }

@@ -36,7 +36,7 @@ final class TtlKey implements Ownership {
     private final AtomicLong lastConfirmed = new AtomicLong(System.nanoTime());
     private byte[] value;
     private long revision;
-    private boolean gone;
+    private volatile boolean gone;
     private boolean closed;
 
     private TtlKey(EtcdCalls etcd, String key, byte[] value, long revision, Duration ttl) {
@@ -117,8 +117,9 @@ final class TtlKey implements Ownership {
         }
     }
 
+    /** Never waits for a renewal stuck in retries: /healthz and the leader's metric ask it while kine is away. */
     @Override
-    public synchronized boolean lost() {
+    public boolean lost() {
         return gone || System.nanoTime() - lastConfirmed.get() > confirmFor;
     }
 

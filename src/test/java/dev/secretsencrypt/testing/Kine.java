@@ -44,8 +44,9 @@ public final class Kine implements TestDatastore, AutoCloseable {
 
     private final Path dir;
     private final int port;
-    private final Process process;
+    private Process process;
     private final Backend backend;
+    private List<String> command = List.of();
     private Client client;
 
     private Kine(Path dir, int port, Process process, Backend backend) {
@@ -77,10 +78,10 @@ public final class Kine implements TestDatastore, AutoCloseable {
                     ? "sqlite://" + dir.resolve("state.db") + "?_journal_mode=WAL&_busy_timeout=30000"
                             + "&_synchronous=NORMAL&_txlock=immediate&cache=shared"
                     : server(backend, dir);
-            Process p = new ProcessBuilder(binary.toString(), "--listen-address", "127.0.0.1:" + port,
-                    "--metrics-bind-address", "0", "--endpoint", endpoint)
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("kine.log").toFile()).start();
-            Kine kine = new Kine(dir, port, p, backend);
+            List<String> command = List.of(binary.toString(), "--listen-address", "127.0.0.1:" + port,
+                    "--metrics-bind-address", "0", "--endpoint", endpoint);
+            Kine kine = new Kine(dir, port, launch(command, dir), backend);
+            kine.command = command;
             kine.awaitReady();
             return kine;
         } catch (IOException e) {
@@ -106,6 +107,22 @@ public final class Kine implements TestDatastore, AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting " + backend, e);
         }
+    }
+
+    private static Process launch(List<String> command, Path dir) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kine.log").toFile())).start();
+    }
+
+    /** SIGKILL of kine alone (its database stays), as a crashed k3s server. */
+    public synchronized void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** kine again on the same port and database, after {@link #kill()}. */
+    public synchronized void restart() throws IOException {
+        process = launch(command, dir);
+        awaitReady();
     }
 
     public Backend backend() {
