@@ -165,6 +165,8 @@ public final class Main implements Runnable {
 
     static final int EXIT_USAGE = 2;
     static final int EXIT_REFUSED = 1;
+    /** verify: every value is readable, but some are plaintext or under an older key (run reencrypt). */
+    static final int EXIT_NOT_UNDER_ACTIVE_KEY = 3;
     // A bug exits 1 too: scripts know 0, 1 (refused or failed) and 2 (usage); the message says it is a bug.
     static final int EXIT_BUG = 1;
 

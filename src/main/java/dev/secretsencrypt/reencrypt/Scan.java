@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -40,6 +42,8 @@ public final class Scan {
     public static ScanResult run(KV kv, List<Target> targets, PassSettings settings, Consumer<Long> progress) {
         Map<String, Long> counts = new HashMap<>();
         Map<KeyRef, Long> perKey = new HashMap<>();
+        Map<String, Long> notUnderWriter = new HashMap<>();
+        Set<String> writers = new HashSet<>();
         List<String> unreadable = new ArrayList<>();
         List<String> onlyArchived = new ArrayList<>();
         long total = 0;
@@ -48,6 +52,9 @@ public final class Scan {
         ExecutorService pool = Workers.start("scan");
         try {
             for (Target target : targets) {
+                if (target.chain().whyNoWriter().isEmpty()) {
+                    writers.add(target.chain().writer().description());
+                }
                 PageReader reader = new PageReader(kv, target.etcdPrefix(),
                         ByteSequence.from(target.etcdPrefix(), StandardCharsets.UTF_8), settings);
                 boolean last = false;
@@ -64,6 +71,7 @@ public final class Scan {
                         Count c = slice.get();
                         c.byEnvelope().forEach((envelope, n) -> counts.merge(envelope, n, Long::sum));
                         c.byKey().forEach((key, n) -> perKey.merge(key, n, Long::sum));
+                        c.notUnderWriter().forEach((envelope, n) -> notUnderWriter.merge(envelope, n, Long::sum));
                         for (String key : c.unreadable()) {
                             if (unreadable.size() < Checkpoint.MAX_UNREADABLE) {
                                 unreadable.add(key);
@@ -90,17 +98,20 @@ public final class Scan {
         } finally {
             pool.shutdownNow();
         }
-        return new ScanResult(counts, perKey, total, unreadable, unreadableCount, onlyArchived, onlyArchivedCount);
+        return new ScanResult(counts, perKey, total, unreadable, unreadableCount, onlyArchived, onlyArchivedCount,
+                notUnderWriter, writers);
     }
 
     private record Count(Map<String, Long> byEnvelope, Map<KeyRef, Long> byKey, List<String> unreadable,
-                         List<String> onlyArchived) {
+                         List<String> onlyArchived, Map<String, Long> notUnderWriter) {
     }
 
     private static Count count(List<KeyValue> slice, Target target) {
         ProviderChain chain = target.chain();
         Map<String, Long> byEnvelope = new HashMap<>();
         Map<KeyRef, Long> byKey = new HashMap<>();
+        Map<String, Long> notUnderWriter = new HashMap<>();
+        boolean writes = chain.whyNoWriter().isEmpty();
         List<String> unreadable = new ArrayList<>();
         List<String> onlyArchived = new ArrayList<>();
         for (KeyValue stored : slice) {
@@ -108,6 +119,9 @@ public final class Scan {
                 Opened opened = chain.open(stored.getValue().getBytes(), stored.getKey().getBytes());
                 byEnvelope.merge(opened.by().description(), 1L, Long::sum);
                 opened.by().key().ifPresent(k -> byKey.merge(k, 1L, Long::sum));
+                if (writes && opened.stale()) {
+                    notUnderWriter.merge(opened.by().description(), 1L, Long::sum);
+                }
                 if (opened.by().key().filter(target.archivedKeys()::contains).isPresent()) {
                     onlyArchived.add(UnreadableValue.printable(stored.getKey().getBytes()));
                 }
@@ -115,6 +129,6 @@ public final class Scan {
                 unreadable.add(e.etcdKey());
             }
         }
-        return new Count(byEnvelope, byKey, unreadable, onlyArchived);
+        return new Count(byEnvelope, byKey, unreadable, onlyArchived, notUnderWriter);
     }
 }

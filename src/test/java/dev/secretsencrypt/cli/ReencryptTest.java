@@ -140,8 +140,12 @@ class ReencryptTest {
         prepareAndRotate();
         String newPrefix = activePrefix();
         Cli.Result before = se("verify");
-        assertEquals(0, before.exitCode(), before.all());
+        // every value readable, none under the active key yet: said in the last line, with its own exit code
+        assertEquals(3, before.exitCode(), before.all());
         assertTrue(before.out().contains("aescbc/aescbckey  300"), before.out());
+        assertTrue(lastLine(before.out()).matches("300 value\\(s\\) not under the active key aescbc/aescbckey-[0-9TZ:-]+: "
+                + "300 under aescbc/aescbckey\\. Run reencrypt to rewrite them under it\\."), before.out());
+        assertEquals("", before.err(), "no error line: nothing failed");
 
         Cli.Result run = se("reencrypt");
         assertEquals(0, run.exitCode(), run.all());
@@ -166,8 +170,49 @@ class ReencryptTest {
         Cli.Result verify = se("verify", "-o", "json");
         assertEquals(0, verify.exitCode(), verify.all());
         assertTrue(verify.out().contains("\"unreadablecount\" : 0"), verify.out());
+        assertTrue(verify.out().contains("\"notunderactivekeycount\" : 0"), verify.out());
+        Cli.Result text = se("verify");
+        assertEquals(0, text.exitCode(), text.all());
+        assertTrue(lastLine(text.out()).equals("Every value is under the active key " + activeKeyName() + "."),
+                text.out());
         // the next rotation starts from reencrypt_finished
         ok(se("prepare"));
+    }
+
+    @Test
+    void verifyOnPlaintextUnderAnEnabledConfigSaysSoInItsLastLineAndExits3UntilReencryptRewritesThem()
+            throws Exception {
+        ok(se("enable"));
+        ok(se("sync"));
+        for (int i = 0; i < 20; i++) {
+            kv().put(ByteSequence.from(etcdPrefix + "/secrets/plain/s-" + i, StandardCharsets.UTF_8),
+                    ByteSequence.from("k8s\0plaintext " + i, StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        }
+        seed(5);
+        Cli.Result verify = se("verify");
+        System.out.println("verify with plaintext under an enabled config:\n" + verify.all());
+        assertEquals(3, verify.exitCode(), verify.all());
+        // at stage start the command that rewrites them is reencrypt -f --skip (no rotation to finish)
+        assertEquals("20 value(s) not under the active key " + activeKeyName() + ": 20 plaintext (identity). Run "
+                + "reencrypt -f --skip to rewrite them under it (it retires no key).", lastLine(verify.out()));
+        Cli.Result json = se("verify", "-o", "json");
+        assertEquals(3, json.exitCode(), json.all());
+        assertTrue(json.out().contains("\"identity\" : 20"), json.out());
+
+        ok(se("reencrypt", "-f", "--skip"));
+        Cli.Result after = se("verify");
+        assertEquals(0, after.exitCode(), after.all());
+        assertEquals("Every value is under the active key " + activeKeyName() + ".", lastLine(after.out()));
+    }
+
+    static String lastLine(String out) {
+        List<String> lines = out.strip().lines().toList();
+        return lines.get(lines.size() - 1);
+    }
+
+    /** The active key as verify names it: aescbc/<its name>. */
+    String activeKeyName() throws Exception {
+        return chainOfThisNode().writer().description();
     }
 
     @Test

@@ -151,7 +151,10 @@ class RotateKeysKilledTest {
         assertEquals(0, status.exitCode(), status.all());
         assertTrue(status.out().contains("Current Rotation Stage: " + storedStage + "\n"), status.out());
         Cli.Result verify = servers.on("node-3", "verify");
-        assertEquals(0, verify.exitCode(), "no value is unreadable after the kill: " + verify.all());
+        // 3: some values still under the old key, as the stage says; never 1 (a value no key reads)
+        assertTrue(verify.exitCode() == 0 || verify.exitCode() == 3, "no value is unreadable after the kill: "
+                + verify.all());
+        assertTrue(verify.out().contains("Unreadable values: 0"), verify.out());
         printed.append(status.all()).append(verify.all());
 
         Cli.Result resumed = resumedOnNode1();
