@@ -1,6 +1,7 @@
 package dev.secretsencrypt.cli;
 
 import dev.secretsencrypt.failure.OperatorError;
+import dev.secretsencrypt.failure.PartlyDone;
 import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.PrintWriter;
 import java.util.List;
@@ -92,7 +93,7 @@ public final class Main implements Runnable {
             return commandLine.getExitCodeExceptionMapper().getExitCode(e);
         });
         cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE
-                : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
+                : e instanceof PartlyDone ? EXIT_PARTLY_DONE : e instanceof OperatorError ? EXIT_REFUSED : EXIT_BUG);
         return cli.execute(args);
     }
 
@@ -167,6 +168,8 @@ public final class Main implements Runnable {
     static final int EXIT_REFUSED = 1;
     /** verify: every value is readable, but some are plaintext or under an older key (run reencrypt). */
     static final int EXIT_NOT_UNDER_ACTIVE_KEY = 3;
+    /** The cluster state changed, this server's file did not: the message says so and to run sync. */
+    static final int EXIT_PARTLY_DONE = 4;
     // A bug exits 1 too: scripts know 0, 1 (refused or failed) and 2 (usage); the message says it is a bug.
     static final int EXIT_BUG = 1;
 

@@ -66,6 +66,28 @@ public final class AtomicFiles {
     }
 
     /**
+     * Whether {@link #write} of {@code size} bytes could replace {@code file} now: a temp file like its own, filled
+     * with zeros (never a key), fsynced and removed. A read-only, full or foreign-owned directory fails here, before a
+     * caller changes anything that the file must follow.
+     */
+    public static void probe(Path file, int size) throws IOException {
+        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
+        Path dir = target.getParent();
+        createMissing(dir);
+        Path temp = Files.createTempFile(dir, tempPrefix(target), TEMP_SUFFIX,
+                PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ByteBuffer zeros = ByteBuffer.allocate(size);
+            while (zeros.hasRemaining()) {
+                channel.write(zeros);
+            }
+            channel.force(true);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /**
      * Removes what a write of {@code file} killed between creating its temp file and the rename left behind. Only temp
      * files older than {@link #LEFTOVER_AGE}: a write takes milliseconds, so an older one is never a write in flight.
      */

@@ -96,12 +96,6 @@ public final class ConfigFiles {
     }
 
     private static String reason(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        return OsReason.of(e);
     }
 }

@@ -6,7 +6,7 @@ package dev.secretsencrypt.failure;
  * programming error is never one of these.
  */
 public abstract sealed class OperatorError extends RuntimeException
-        permits CommandRefused, StateUnavailable, ChangedConcurrently, AlreadyRunning {
+        permits CommandRefused, StateUnavailable, ChangedConcurrently, AlreadyRunning, PartlyDone {
     private static final long serialVersionUID = 1L;
 
     protected OperatorError(String message) {

@@ -100,8 +100,10 @@ final class KeyRetirement {
         retirement.retired().forEach(r -> retired.add(new RetiredKey(r.type(), r.key(), clock.instant())));
         String removed = String.join(", ", retirement.retired().stream().map(r -> r.ref().toString()).toList());
         Outcome.Changed finished = RunEnding.changed(Reencrypt.finishReencrypt(retirement.next(), running.fromStage()));
-        Snapshot saved = state.replace(latest.revision(), new Snapshot(latest.revision(), finished.next(), retired));
-        file.write(saved, false);
+        Snapshot next = new Snapshot(latest.revision(), finished.next(), retired);
+        file.requireWritable(next);
+        Snapshot saved = state.replace(latest.revision(), next);
+        file.writeAfter(saved, "retiring " + removed);
         runs.saveRunRecord(running.with(RunRecord.Status.FINISHED, done, "retired [" + removed + "]").toJson());
         boolean one = retirement.retired().size() == 1;
         return "retired " + removed + " (no stored value uses " + (one ? "it" : "them") + "; kept wrapped in the "

@@ -5,7 +5,10 @@ import dev.secretsencrypt.config.ConfigFiles;
 import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.config.EncryptionConfig;
 import dev.secretsencrypt.config.InvalidConfig;
+import dev.secretsencrypt.config.AtomicFiles;
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.failure.CommandRefused;
+import dev.secretsencrypt.failure.PartlyDone;
 import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.rotation.FileKeys;
 import dev.secretsencrypt.rotation.RetiredKey;
@@ -76,7 +79,32 @@ final class NodeFile {
         } catch (InvalidConfig e) {
             throw new CommandRefused("refusing to write an invalid config: " + e.getMessage());
         } catch (IOException e) {
-            throw new StateUnavailable("cannot write " + path + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot write " + path + ": " + OsReason.of(e), e);
+        }
+    }
+
+    /**
+     * Refused, before the cluster state changes, when this file could not be written now (read-only file system, no
+     * space, permissions): a state that moved while this server's file stayed behind is worse than no change.
+     */
+    void requireWritable(Snapshot next) {
+        try {
+            AtomicFiles.probe(path, ConfigFiles.canonicalBytes(next.rotation().config()).length);
+        } catch (IOException e) {
+            throw new CommandRefused("cannot write " + path + ": " + OsReason.of(e) + "; nothing was changed: make "
+                    + "its directory writable for this user (a read-only mount, a full disk or its owner), then run "
+                    + "the command again");
+        }
+    }
+
+    /** Writes the file after the cluster state moved to {@code saved}; a failure says the state did move. */
+    Written writeAfter(Snapshot saved, String step) {
+        try {
+            return write(saved, false);
+        } catch (StateUnavailable e) {
+            throw new PartlyDone("the cluster is at stage " + saved.rotation().stage().text() + " (" + step + " was "
+                    + "stored), but this server's file was not written: " + e.getMessage() + ". Fix that, then run "
+                    + "sync here: it writes the file from the cluster state", e);
         }
     }
 

@@ -118,8 +118,9 @@ public final class StageSteps {
             Snapshot base = current.orElse(Snapshot.unsaved(changed.next()));
             Snapshot next = base.with(changed.next());
             file.requireKeysKept(next, false);
+            file.requireWritable(next);
             Snapshot saved = state.replace(base.revision(), next);
-            file.write(saved, false); // a retired writer it replaced is recorded: status says so
+            file.writeAfter(saved, "the step"); // a retired writer it replaced is recorded: status says so
         }
         return changed;
     }

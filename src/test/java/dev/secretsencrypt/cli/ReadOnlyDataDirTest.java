@@ -1,0 +1,105 @@
+package dev.secretsencrypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.secretsencrypt.testing.TestDatastore;
+import io.etcd.jetcd.ByteSequence;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A step on a server whose data dir cannot be written (here a read-only mount, as a server's disk remounted read-only
+ * after an error) is refused before the cluster state changes: exit 1, the OS's reason, and the stage and keys as
+ * they were; once the dir is writable again the same command goes through. Needs root (mount).
+ */
+@Tag("etcd")
+class ReadOnlyDataDirTest {
+    @TempDir
+    Path tmp;
+    final Cli cli = new Cli();
+    final TestDatastore etcd = TestDatastore.shared();
+    String statePrefix;
+    Path dataDir;
+    boolean mounted;
+
+    @BeforeEach
+    void isolate() throws IOException {
+        String run = UUID.randomUUID().toString();
+        statePrefix = "/se-" + run + "/";
+        dataDir = tmp.resolve("node-1");
+        Cli.writeToken(tmp.resolve("token"), "token-" + run);
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (mounted) {
+            mount("umount", dataDir.toString());
+        }
+    }
+
+    Cli.Result se(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-d", dataDir.toString(), "--node-name", "node-1", "--endpoints", etcd.endpointsCsv(),
+                "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix));
+        return cli.run(all.toArray(String[]::new));
+    }
+
+    @Test
+    void prepareOnAReadOnlyDataDirIsRefusedBeforeTheClusterStateChanges() throws Exception {
+        assertEquals(0, se("enable").exitCode());
+        assertEquals(0, se("sync").exitCode());
+        String before = se("status").out();
+        byte[] file = Files.readAllBytes(dataDir.resolve("encryption-config.json"));
+        byte[] stored = etcd.client().getKVClient().get(ByteSequence.from(statePrefix + "state",
+                StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue()
+                .getBytes();
+
+        assumeTrue(mount("mount", "--bind", dataDir.toString(), dataDir.toString()), "bind mounts need root");
+        mounted = true;
+        assertTrue(mount("mount", "-o", "remount,ro,bind", dataDir.toString()), "remount read-only");
+
+        Cli.Result prepare = se("prepare");
+        System.out.println("prepare on a read-only data dir:\n" + prepare.all());
+        assertEquals(1, prepare.exitCode(), prepare.all());
+        assertEquals("Error: cannot write " + dataDir.resolve("encryption-config.json") + ": read-only file system; "
+                + "nothing was changed: make its directory writable for this user (a read-only mount, a full disk or "
+                + "its owner), then run the command again", prepare.err().strip());
+        assertFalse(prepare.all().contains("Exception"), prepare.all());
+        assertEquals(before, se("status").out(), "the stage and keys as they were");
+        assertArrayEquals(stored, etcd.client().getKVClient().get(ByteSequence.from(statePrefix
+                + "state", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().get(0)
+                .getValue().getBytes(), "the stored state untouched");
+        assertArrayEquals(file, Files.readAllBytes(dataDir.resolve("encryption-config.json")));
+
+        assertTrue(mount("umount", dataDir.toString()));
+        mounted = false;
+        Cli.Result again = se("prepare");
+        assertEquals(0, again.exitCode(), again.all());
+        assertTrue(se("status").out().contains("Current Rotation Stage: prepare"), "the same command goes through");
+    }
+
+    private static boolean mount(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        boolean ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        if (!ok) {
+            System.out.println(String.join(" ", command) + ": " + out);
+        }
+        return ok;
+    }
+}
