@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.secretsencrypt.config.AtomicFiles;
 import dev.secretsencrypt.config.BoundedFiles;
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.failure.StateUnavailable;
 import java.io.IOException;
@@ -56,6 +57,20 @@ public final class Membership {
         });
     }
 
+    /**
+     * Refused when this data dir's cluster keeps its state under another prefix: under {@code statePrefix} there is
+     * either nothing (a command would show an empty cluster, or start a second one) or another cluster.
+     */
+    public void requireSameStatePrefix(String statePrefix) {
+        joined().filter(j -> j.statePrefix() != null && !j.statePrefix().equals(statePrefix)).ifPresent(j -> {
+            throw new CommandRefused("the data dir " + dataDir + " belongs to the cluster " + j.clusterId() + " whose "
+                    + "state is under --state-prefix " + j.statePrefix() + " (at " + j.endpoints() + "), not "
+                    + statePrefix + ": run the command with --state-prefix " + j.statePrefix() + " (or without "
+                    + "--state-prefix if that is the default); if this server really moved to another cluster, remove "
+                    + dataDir.resolve(CLUSTER_FILE) + " first; nothing was changed");
+        });
+    }
+
     /** Refused when this data dir belongs to another cluster than the one at these endpoints. */
     public void requireSameCluster(String clusterId, String endpoints) {
         joined().filter(j -> !j.clusterId().equals(clusterId)).ifPresent(j -> {
@@ -73,7 +88,7 @@ public final class Membership {
         try {
             AtomicFiles.write(dataDir.resolve(CLUSTER_FILE), JSON.writeValueAsBytes(cluster));
         } catch (IOException e) {
-            throw new StateUnavailable("cannot write " + dataDir.resolve(CLUSTER_FILE) + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot write " + dataDir.resolve(CLUSTER_FILE) + ": " + OsReason.of(e), e);
         }
     }
 
@@ -91,7 +106,7 @@ public final class Membership {
             AtomicFiles.write(file, (id + "\n").getBytes(StandardCharsets.UTF_8));
             return id;
         } catch (IOException e) {
-            throw new StateUnavailable("cannot read or write " + file + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot read or write " + file + ": " + OsReason.of(e), e);
         }
     }
 }

@@ -76,6 +76,8 @@ public final class Session implements AutoCloseable {
             new Membership(settings.dataDir()).requireNoCluster(); // single-server mode is never chosen by omission
             return new Session(settings, local, Optional.empty(), clock, random, warnings);
         }
+        // before connecting: a prefix that is not this data dir's cluster must neither show a state nor get a write
+        new Membership(settings.dataDir()).requireSameStatePrefix(settings.etcd().get().statePrefix().toString());
         return new Session(settings, local, Optional.of(EtcdConnection.open(settings.etcd().get(), settings.nodeName(),
                 warnings)), clock, random, warnings);
     }
