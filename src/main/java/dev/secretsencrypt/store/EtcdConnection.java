@@ -1,6 +1,7 @@
 package dev.secretsencrypt.store;
 
 import dev.secretsencrypt.config.BoundedFiles;
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.config.PemFiles;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.failure.StateUnavailable;
@@ -168,6 +169,12 @@ public final class EtcdConnection {
                     + "SECRETS_ENCRYPT_TOKEN is set. The state in etcd is wrapped with the token: put the cluster's token "
                     + "(the same on every server) in " + file + " (mode 600) or pass --token-file");
         }
+        if (!Files.isRegularFile(file)) {
+            // a device, FIFO or directory: its mode says nothing about who can read the token
+            throw new CommandRefused("cannot read the token from " + file + ": it is not a regular file (a device, "
+                    + "FIFO or directory); put the cluster token (the same on every server) in a file of its own, mode "
+                    + "600, and give that");
+        }
         try {
             DataDir.requirePrivateToken(file);
             String text = new String(BoundedFiles.read(file, BoundedFiles.SMALL_LIMIT), StandardCharsets.UTF_8).trim();
@@ -179,7 +186,7 @@ public final class EtcdConnection {
             throw new CommandRefused("cannot read " + source + ": permission denied. Run as root (or the user that "
                     + "owns it); do not loosen its mode, it must stay 600");
         } catch (IOException e) {
-            throw new CommandRefused("cannot read " + source + ": " + e.getMessage());
+            throw new CommandRefused("cannot read " + source + ": " + OsReason.of(e));
         }
     }
 }

@@ -330,7 +330,10 @@ class LocalRotationTest {
         Cli.Result token = run("status", "--endpoints", "http://127.0.0.1:1", "--etcd-timeout", "1", "--token-file",
                 "/dev/zero");
         assertEquals(1, token.exitCode(), token.all());
-        assertTrue(token.err().contains("/dev/zero"), token.err());
+        assertEquals("Error: cannot read the token from /dev/zero: it is not a regular file (a device, FIFO or "
+                + "directory); put the cluster token (the same on every server) in a file of its own, mode 600, and "
+                + "give that", token.err().strip());
+        assertFalse(token.all().contains("chmod"), "a device's mode is not the problem: " + token.all());
         assertFalse(token.all().contains("OutOfMemoryError"), token.all());
     }
 
