@@ -1,5 +1,6 @@
 package dev.secretsencrypt.cli;
 
+import dev.secretsencrypt.config.OsReason;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -172,7 +173,7 @@ final class NodeConfigFile implements IDefaultValueProvider {
             throw new Unusable("cannot read the node configuration file " + path + ": permission denied. Run as root "
                     + "(or the user that owns it)", Main.EXIT_REFUSED);
         } catch (IOException e) {
-            throw new Unusable("cannot read the node configuration file " + path + ": " + e.getMessage(),
+            throw new Unusable("cannot read the node configuration file " + path + ": " + OsReason.of(e),
                     Main.EXIT_REFUSED);
         }
         JsonNode root;

@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.config.AtomicFiles;
 import java.io.IOException;
@@ -84,7 +85,7 @@ public final class DataDir {
                 AtomicFiles.removeLeftovers(dir.resolve(name));
             }
         } catch (IOException e) {
-            throw new StateUnavailable("cannot check the data dir " + dir + ": " + e.getMessage() + ". Check its "
+            throw new StateUnavailable("cannot check the data dir " + dir + ": " + OsReason.of(e) + ". Check its "
                     + "permissions, or run as root (the user kube-apiserver's files belong to)", e);
         }
         return warnings;

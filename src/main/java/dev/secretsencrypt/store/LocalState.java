@@ -1,5 +1,6 @@
 package dev.secretsencrypt.store;
 
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.config.ConfigHash;
 import dev.secretsencrypt.failure.ChangedConcurrently;
 import dev.secretsencrypt.failure.StateUnavailable;
@@ -103,7 +104,7 @@ public final class LocalState implements ClusterState, ServerReports {
         } catch (InvalidConfig e) {
             throw new StateUnavailable("refusing to write an invalid config: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new StateUnavailable("cannot write the state in " + dataDir + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot write the state in " + dataDir + ": " + OsReason.of(e), e);
         }
     }
 
@@ -121,7 +122,7 @@ public final class LocalState implements ClusterState, ServerReports {
         try {
             return List.of(new NodeReport(nodeName, stage, ConfigHash.ofFile(BoundedFiles.read(configFile(), BoundedFiles.CONFIG_LIMIT))));
         } catch (IOException e) {
-            throw new StateUnavailable("cannot read " + configFile() + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot read " + configFile() + ": " + OsReason.of(e), e);
         }
     }
 

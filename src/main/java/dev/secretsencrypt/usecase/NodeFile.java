@@ -189,7 +189,7 @@ final class NodeFile {
         try {
             return BoundedFiles.read(path, BoundedFiles.CONFIG_LIMIT);
         } catch (IOException e) {
-            throw new StateUnavailable("cannot read " + path + ": " + e.getMessage(), e);
+            throw new StateUnavailable("cannot read " + path + ": " + OsReason.of(e), e);
         }
     }
 }

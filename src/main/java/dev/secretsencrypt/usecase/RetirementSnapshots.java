@@ -1,5 +1,6 @@
 package dev.secretsencrypt.usecase;
 
+import dev.secretsencrypt.config.OsReason;
 import dev.secretsencrypt.failure.CommandRefused;
 import dev.secretsencrypt.failure.StateUnavailable;
 import dev.secretsencrypt.store.DatastoreSnapshots;
@@ -69,7 +70,7 @@ final class RetirementSnapshots {
                         + dir + " or name another directory; nothing was changed");
             }
         } catch (IOException e) {
-            throw new CommandRefused("cannot use --snapshot-dir " + dir + ": " + e.getMessage() + "; nothing was changed");
+            throw new CommandRefused("cannot use --snapshot-dir " + dir + ": " + OsReason.of(e) + "; nothing was changed");
         }
     }
 
@@ -91,7 +92,7 @@ final class RetirementSnapshots {
             temp = null;
             return new Saved(target, size, prune());
         } catch (IOException e) {
-            throw new StateUnavailable("cannot write the etcd snapshot in " + policy.dir() + ": " + e.getMessage()
+            throw new StateUnavailable("cannot write the etcd snapshot in " + policy.dir() + ": " + OsReason.of(e)
                     + "; free space there or name another --snapshot-dir, then run rotate-keys again", e);
         } finally {
             if (temp != null) {

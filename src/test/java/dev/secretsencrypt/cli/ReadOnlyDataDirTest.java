@@ -93,6 +93,24 @@ class ReadOnlyDataDirTest {
         assertTrue(se("status").out().contains("Current Rotation Stage: prepare"), "the same command goes through");
     }
 
+    @Test
+    void enableOnAServerOfItsOwnWithAReadOnlyDataDirSaysTheOsReasonNotThePathAgain() throws Exception {
+        Files.createDirectories(dataDir);
+        Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        assumeTrue(mount("mount", "--bind", dataDir.toString(), dataDir.toString()), "bind mounts need root");
+        mounted = true;
+        assertTrue(mount("mount", "-o", "remount,ro,bind", dataDir.toString()), "remount read-only");
+        Cli.Result enable = cli.run("enable", "-d", dataDir.toString(), "--node-name", "node-1");
+        System.out.println("enable on a read-only data dir, one server:\n" + enable.all());
+        assertEquals(1, enable.exitCode(), enable.all());
+        assertTrue(enable.err().startsWith("Error: cannot write " + dataDir.resolve("encryption-config.json")
+                + ": read-only file system; nothing was changed"), enable.err());
+        assertFalse(enable.all().contains("Exception"), enable.all());
+        try (var left = Files.list(dataDir)) {
+            assertEquals(0, left.count(), "nothing written");
+        }
+    }
+
     private static boolean mount(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
