@@ -101,6 +101,7 @@ public final class RotateKeys {
                             say.accept("continuing the rotation from stage " + stage.text() + ": its final config is "
                                     + "not loaded everywhere yet");
                         }
+                        say.accept("step 4/4 wait: every server loads the final config");
                         awaitEveryServer(Wait.FINAL);
                         return "rotate-keys done: every server loaded the final config (" + shortHash(current())
                                 + "); run rotate-keys again for the next rotation";

@@ -234,6 +234,8 @@ class RotateKeysTest {
         int rotate = out.indexOf("step 2/4 rotate: ");
         int node3Rotated = out.indexOf("  node-3 loaded the rotated config (3/3)");
         int reencrypt = out.indexOf("step 3/4 reencrypt: ");
+        assertTrue(out.indexOf("step 4/4 wait: every server loads the final config") > reencrypt, "every step "
+                + "announced, the last one too: " + out);
         assertTrue(node3Prepared > 0 && node3Prepared < rotate, out);
         assertTrue(rotate < node3Rotated && node3Rotated < reencrypt, out);
         assertTrue(out.contains("retired aescbc/"), out);
@@ -331,7 +333,8 @@ class RotateKeysTest {
         servers.close();
         assertEquals(0, last.exitCode(), last.all());
         assertTrue(last.out().startsWith("continuing the rotation from stage reencrypt_finished: its final config is "
-                + "not loaded everywhere yet\nwaiting up to 20s for every server to load the final config"), last.out());
+                + "not loaded everywhere yet\nstep 4/4 wait: every server loads the final config\nwaiting up to 20s for "
+                + "every server to load the final config"), last.out());
         assertTrue(last.out().contains("every server (3) loaded the final config"), last.out());
         assertFalse(last.out().contains("step 1/4"), last.out());
         assertEquals("reencrypt_finished", stage());
