@@ -75,8 +75,27 @@ public final class RotateKeys {
         this.say = say;
     }
 
+    /** Where a stop (Ctrl-C, SIGTERM) would leave the rotation, for the line said as the process goes. */
+    private volatile String where = "before its first step";
+
     /** Runs (or continues) one rotation to its end; returns the closing line. A refusal leaves a state to resume from. */
     public String run() throws Exception {
+        // Ctrl-C: the stage reached is stored after every step, so say where it stopped and what continues it
+        Thread onStop = new Thread(() -> say.accept("rotate-keys stopped " + where + ": every step it finished is "
+                + "stored; run rotate-keys again (on any server) to continue from there"), "rotate-keys-stopped");
+        Runtime.getRuntime().addShutdownHook(onStop);
+        try {
+            return rotate();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onStop);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it says where the rotation stopped
+            }
+        }
+    }
+
+    private String rotate() throws Exception {
         // what would refuse the re-encryption is refused before any change, not after the rotate
         snapshots.ifPresent(RetirementSnapshots::requireUsableDir);
         reencryption.requireKubernetesDataPresent();
@@ -84,6 +103,7 @@ public final class RotateKeys {
         while (true) {
             Snapshot s = current();
             Stage stage = s.rotation().stage();
+            where = "at stage " + stage.text();
             if (!began && stage != Stage.START && stage != Stage.REENCRYPT_FINISHED) {
                 say.accept("continuing the rotation from stage " + stage.text());
             }
@@ -137,6 +157,7 @@ public final class RotateKeys {
     }
 
     private void reencrypt() throws Exception {
+        where = "during its re-encryption pass (stage reencrypt_active)";
         snapshots.ifPresent(store -> {
             RetirementSnapshots.Saved saved = store.save(clock.instant());
             say.accept("saved etcd snapshot " + saved.file() + " (" + saved.bytes() + " bytes) before retiring old keys"
@@ -166,6 +187,7 @@ public final class RotateKeys {
             say.accept("every server (" + on.registered() + ") already loaded " + wait.what);
             return;
         }
+        where = "at stage " + at.rotation().stage().text() + ", waiting for every server to load " + wait.what;
         say.accept("waiting up to " + human(settings.timeout()) + " for every server to load " + wait.what + ": "
                 + (on.noneRegistered() ? "no server has reported yet; run sync on every server"
                 : on.whatToDo() + " (" + on.loaded().size() + "/" + on.registered() + " loaded)"));

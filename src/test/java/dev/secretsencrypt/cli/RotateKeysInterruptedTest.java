@@ -35,6 +35,31 @@ class RotateKeysInterruptedTest {
     }
 
     @Test
+    void rotateKeysStoppedInAWaitSaysTheStageAndTheCommandThatContinues() throws Exception {
+        servers.putDefaultNamespace();
+        assertEquals(0, se("enable").exitCode());
+        assertEquals(0, se("sync").exitCode());
+        // nobody restarts the server: rotate-keys waits after prepare until it is stopped
+        Process child = servers.child("node-1", "rotate-keys", "--timeout", "5m", "--poll-interval-ms", "100")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("wait.log").toFile()).start();
+        Path log = tmp.resolve("wait.log");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && child.isAlive()
+                && !(Files.exists(log) && Files.readString(log).contains("waiting up to 5m"))) {
+            Thread.sleep(50);
+        }
+        child.destroy(); // SIGTERM, as Ctrl-C's SIGINT
+        assertTrue(child.waitFor(20, TimeUnit.SECONDS));
+        String out = Files.readString(log);
+        System.out.println("rotate-keys stopped in its first wait:\n" + out);
+        assertTrue(out.contains("step 1/4 prepare"), out);
+        assertTrue(out.strip().endsWith("rotate-keys stopped at stage prepare, waiting for every server to load the "
+                + "prepared config (stage prepare): every step it finished is stored; run rotate-keys again (on any "
+                + "server) to continue from there"), out);
+        assertTrue(se("status").out().contains("Current Rotation Stage: prepare"));
+    }
+
+    @Test
     void rotateKeysStoppedDuringTheReencryptionResumesThePassWhenRunAgain() throws Exception {
         servers.putDefaultNamespace();
         assertEquals(0, se("enable").exitCode());
@@ -66,6 +91,9 @@ class RotateKeysInterruptedTest {
             String first = Files.readString(tmp.resolve("child.log"));
             assertTrue(doneAtStop > 0 && doneAtStop < SECRETS, "stopped midway, at " + doneAtStop + ": " + first);
             assertTrue(first.contains("step 2/4 rotate") && !first.contains("step 3/4"), first);
+            assertTrue(first.contains("rotate-keys stopped during its re-encryption pass (stage reencrypt_active): "
+                    + "every step it finished is stored; run rotate-keys again (on any server) to continue from there"),
+                    first);
             assertTrue(se("status").out().contains("Current Rotation Stage: reencrypt_active"));
 
             Cli.Result resumed = se("rotate-keys", "--timeout", "60s", "--poll-interval-ms", "100");
