@@ -217,12 +217,22 @@ public final class Reencryption {
             stores.runs().saveRunRecord(running.with(RunRecord.Status.STOPPED, at, "interrupted at " + clock.instant())
                     .toJson());
             owner.close();
-            notes.accept("reencrypt stopped at " + at.done() + "/" + at.total() + " values; the checkpoint is saved: "
-                    + "run reencrypt again (on any server) to resume");
+            notes.accept("reencrypt stopped " + stoppedAt(at) + "; the checkpoint is saved: run reencrypt again (on "
+                    + "any server) to resume");
         } catch (RuntimeException e) {
-            notes.accept("reencrypt stopped at " + at.done() + "/" + at.total() + " values; run reencrypt again to "
-                    + "resume once its lease lapses (" + OWNER_LEASE.toSeconds() + " s)");
+            notes.accept("reencrypt stopped " + stoppedAt(at) + "; run reencrypt again to resume once its lease lapses ("
+                    + OWNER_LEASE.toSeconds() + " s)");
         }
+    }
+
+    /**
+     * Where the saved checkpoint is: values past it that were in flight may be rewritten already, and the resumed
+     * pass counts them unchanged, so the words say "checkpoint at", not "values done".
+     */
+    static String stoppedAt(Checkpoint at) {
+        return at.total() == 0 && at.done() == 0 ? "before its first checkpoint"
+                : "with its checkpoint at " + at.done() + "/" + at.total() + " values (values past it already rewritten "
+                + "count as unchanged when it resumes)";
     }
 
     private static void removeHook(Thread hook) {

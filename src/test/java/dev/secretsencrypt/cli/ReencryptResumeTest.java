@@ -153,8 +153,9 @@ class ReencryptResumeTest {
         Cli.Result status = se("status");
         assertTrue(status.out().matches("(?s).*Reencryption: stopped at \\d+/" + SECRETS + " on node-1 \\(interrupted at "
                 + ".*\\); run reencrypt on any server to resume from its checkpoint.*"), status.out());
-        assertTrue(Files.readString(tmp.resolve("child.log")).contains("reencrypt stopped at "),
-                Files.readString(tmp.resolve("child.log")));
+        assertTrue(Files.readString(tmp.resolve("child.log")).matches("(?s).*reencrypt stopped with its checkpoint at "
+                + "\\d+/" + SECRETS + " values \\(values past it already rewritten count as unchanged when it resumes\\); "
+                + "the checkpoint is saved.*"), Files.readString(tmp.resolve("child.log")));
         Cli.Result resumed = se("reencrypt"); // at once: the stopped run revoked its lease
         assertEquals(0, resumed.exitCode(), resumed.all());
         assertTrue(resumed.out().startsWith("resumed from its checkpoint"), resumed.out());
