@@ -94,6 +94,11 @@ final class KeyRetirement {
         return retired(latest, running, done, retirement, stillUsed);
     }
 
+    /** Before a pass: a key retired at its end must reach this server's file, so a file that cannot be written stops it now. */
+    void requireFileWritable(Snapshot current) {
+        file.requireWritable(current);
+    }
+
     private String retired(Snapshot latest, RunRecord running, Checkpoint done, Retirement retirement,
                            Map<KeyRef, Long> stillUsed) {
         List<RetiredKey> retired = new ArrayList<>(latest.retiredKeys());

@@ -102,6 +102,9 @@ public final class Reencryption {
         List<Target> targets = targets(current);
         Pass pass = stores.values().pass(targets, PassSettings.defaults());
         live.require(LiveData.Renewal.OBSERVED);
+        if (!later) {
+            retirement.requireFileWritable(current);
+        }
         RunRecord run = runToDo(current, skip);
         if (later) {
             Snapshot requested = ending.replace(current, next);

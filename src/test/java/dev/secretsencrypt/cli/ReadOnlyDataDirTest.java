@@ -94,6 +94,33 @@ class ReadOnlyDataDirTest {
     }
 
     @Test
+    void reencryptOnAReadOnlyDataDirIsRefusedBeforeItsPassRewritesAnything() throws Exception {
+        String etcdPrefix = statePrefix.replace("/se-", "/reg-").replaceAll("/$", "");
+        var kv = etcd.client().getKVClient();
+        kv.put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
+                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        for (String step : List.of("enable", "sync", "prepare", "sync", "rotate", "sync")) {
+            assertEquals(0, se(step, "--etcd-prefix", etcdPrefix).exitCode(), step);
+        }
+        ByteSequence secret = ByteSequence.from(etcdPrefix + "/secrets/default/s", StandardCharsets.UTF_8);
+        kv.put(secret, ByteSequence.from("k8s\0plaintext", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        long revision = kv.get(secret).get(10, TimeUnit.SECONDS).getKvs().get(0).getModRevision();
+
+        assumeTrue(mount("mount", "--bind", dataDir.toString(), dataDir.toString()), "bind mounts need root");
+        mounted = true;
+        assertTrue(mount("mount", "-o", "remount,ro,bind", dataDir.toString()), "remount read-only");
+        Cli.Result reencrypt = se("reencrypt", "--etcd-prefix", etcdPrefix);
+        System.out.println("reencrypt on a read-only data dir:\n" + reencrypt.all());
+        assertEquals(1, reencrypt.exitCode(), reencrypt.all());
+        // (a note on the identity lease may come first: this test runs no kube-apiserver)
+        assertTrue(reencrypt.err().contains("Error: cannot write " + dataDir.resolve("encryption-config.json")
+                + ": read-only file system; nothing was changed"), reencrypt.err());
+        assertEquals(revision, kv.get(secret).get(10, TimeUnit.SECONDS).getKvs().get(0).getModRevision(),
+                "no value rewritten");
+        assertTrue(se("status").out().contains("Current Rotation Stage: rotate"), "the stage where it was");
+    }
+
+    @Test
     void enableOnAServerOfItsOwnWithAReadOnlyDataDirSaysTheOsReasonNotThePathAgain() throws Exception {
         Files.createDirectories(dataDir);
         Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
