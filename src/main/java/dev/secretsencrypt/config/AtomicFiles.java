@@ -42,20 +42,12 @@ public final class AtomicFiles {
      * left behind (they hold every key) are removed first.
      */
     public static void write(Path file, byte[] bytes) throws IOException {
-        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
+        Path target = target(file);
         Path dir = target.getParent();
         createMissing(dir);
         removeLeftovers(target);
-        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(PRIVATE_FILE);
-        Path temp = Files.createTempFile(dir, tempPrefix(target), TEMP_SUFFIX, mode);
+        Path temp = writeTemp(target, ByteBuffer.wrap(bytes));
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
@@ -66,25 +58,35 @@ public final class AtomicFiles {
     }
 
     /**
-     * Whether {@link #write} of {@code size} bytes could replace {@code file} now: a temp file like its own, filled
-     * with zeros (never a key), fsynced and removed. A read-only, full or foreign-owned directory fails here, before a
+     * Whether {@link #write} of {@code size} bytes could replace {@code file} now: the same temp file, filled with
+     * zeros (never a key), fsynced and removed. A read-only, full or foreign-owned directory fails here, before a
      * caller changes anything that the file must follow.
      */
     public static void probe(Path file, int size) throws IOException {
-        Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
-        Path dir = target.getParent();
-        createMissing(dir);
-        Path temp = Files.createTempFile(dir, tempPrefix(target), TEMP_SUFFIX,
-                PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
+        Path target = target(file);
+        createMissing(target.getParent());
+        Files.delete(writeTemp(target, ByteBuffer.allocate(size)));
+    }
+
+    /** The file a write replaces: a symbolic link's target (the link stays), else the file itself. */
+    private static Path target(Path file) throws IOException {
+        return Files.isSymbolicLink(file) ? file.toRealPath() : file.toAbsolutePath();
+    }
+
+    /** {@code bytes} in a new temp file beside {@code target}, created 0600 and fsynced; removed if that fails. */
+    private static Path writeTemp(Path target, ByteBuffer bytes) throws IOException {
+        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(PRIVATE_FILE);
+        Path temp = Files.createTempFile(target.getParent(), tempPrefix(target), TEMP_SUFFIX, mode);
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            ByteBuffer zeros = ByteBuffer.allocate(size);
-            while (zeros.hasRemaining()) {
-                channel.write(zeros);
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
             }
             channel.force(true);
-        } finally {
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
+            throw e;
         }
+        return temp;
     }
 
     /**

@@ -1,8 +1,6 @@
 package dev.secretsencrypt.config;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -45,7 +43,7 @@ public final class ConfigFiles {
             bytes = BoundedFiles.read(path, BoundedFiles.CONFIG_LIMIT);
         } catch (IOException e) {
             throw new InvalidConfig("error reading encryption provider configuration file " + GoText.quote(path.toString())
-                    + ": " + reason(e));
+                    + ": " + OsReason.of(e));
         }
         return parse(bytes, path.toString());
     }
@@ -93,9 +91,5 @@ public final class ConfigFiles {
             }
         }
         return true;
-    }
-
-    private static String reason(IOException e) {
-        return OsReason.of(e);
     }
 }
