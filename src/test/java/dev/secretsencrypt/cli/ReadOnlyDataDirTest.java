@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.ByteSequence;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,18 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadOnlyDataDirTest {
     @TempDir
     Path tmp;
-    final Cli cli = new Cli();
-    final TestDatastore etcd = TestDatastore.shared();
-    String statePrefix;
+    SimulatedServers servers;
     Path dataDir;
     boolean mounted;
 
     @BeforeEach
-    void isolate() throws IOException {
-        String run = UUID.randomUUID().toString();
-        statePrefix = "/se-" + run + "/";
+    void oneServer() throws IOException {
+        servers = new SimulatedServers(tmp);
         dataDir = tmp.resolve("node-1");
-        Cli.writeToken(tmp.resolve("token"), "token-" + run);
     }
 
     @AfterEach
@@ -52,11 +45,8 @@ class ReadOnlyDataDirTest {
         }
     }
 
-    Cli.Result se(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-d", dataDir.toString(), "--node-name", "node-1", "--endpoints", etcd.endpointsCsv(),
-                "--token-file", tmp.resolve("token").toString(), "--state-prefix", statePrefix));
-        return cli.run(all.toArray(String[]::new));
+    Cli.Result se(String... command) {
+        return servers.on("node-1", command);
     }
 
     @Test
@@ -65,7 +55,7 @@ class ReadOnlyDataDirTest {
         assertEquals(0, se("sync").exitCode());
         String before = se("status").out();
         byte[] file = Files.readAllBytes(dataDir.resolve("encryption-config.json"));
-        byte[] stored = etcd.client().getKVClient().get(ByteSequence.from(statePrefix + "state",
+        byte[] stored = servers.kv().get(ByteSequence.from(servers.statePrefix + "state",
                 StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue()
                 .getBytes();
 
@@ -81,7 +71,7 @@ class ReadOnlyDataDirTest {
                 + "its owner), then run the command again", prepare.err().strip());
         assertFalse(prepare.all().contains("Exception"), prepare.all());
         assertEquals(before, se("status").out(), "the stage and keys as they were");
-        assertArrayEquals(stored, etcd.client().getKVClient().get(ByteSequence.from(statePrefix
+        assertArrayEquals(stored, servers.kv().get(ByteSequence.from(servers.statePrefix
                 + "state", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS).getKvs().get(0)
                 .getValue().getBytes(), "the stored state untouched");
         assertArrayEquals(file, Files.readAllBytes(dataDir.resolve("encryption-config.json")));
@@ -95,21 +85,19 @@ class ReadOnlyDataDirTest {
 
     @Test
     void reencryptOnAReadOnlyDataDirIsRefusedBeforeItsPassRewritesAnything() throws Exception {
-        String etcdPrefix = statePrefix.replace("/se-", "/reg-").replaceAll("/$", "");
-        var kv = etcd.client().getKVClient();
-        kv.put(ByteSequence.from(etcdPrefix + "/namespaces/default", StandardCharsets.UTF_8),
-                ByteSequence.from("k8s\0namespace", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
+        servers.putDefaultNamespace();
+        var kv = servers.kv();
         for (String step : List.of("enable", "sync", "prepare", "sync", "rotate", "sync")) {
-            assertEquals(0, se(step, "--etcd-prefix", etcdPrefix).exitCode(), step);
+            assertEquals(0, se(step).exitCode(), step);
         }
-        ByteSequence secret = ByteSequence.from(etcdPrefix + "/secrets/default/s", StandardCharsets.UTF_8);
+        ByteSequence secret = ByteSequence.from(servers.etcdPrefix + "/secrets/default/s", StandardCharsets.UTF_8);
         kv.put(secret, ByteSequence.from("k8s\0plaintext", StandardCharsets.ISO_8859_1)).get(10, TimeUnit.SECONDS);
         long revision = kv.get(secret).get(10, TimeUnit.SECONDS).getKvs().get(0).getModRevision();
 
         assumeTrue(mount("mount", "--bind", dataDir.toString(), dataDir.toString()), "bind mounts need root");
         mounted = true;
         assertTrue(mount("mount", "-o", "remount,ro,bind", dataDir.toString()), "remount read-only");
-        Cli.Result reencrypt = se("reencrypt", "--etcd-prefix", etcdPrefix);
+        Cli.Result reencrypt = se("reencrypt");
         System.out.println("reencrypt on a read-only data dir:\n" + reencrypt.all());
         assertEquals(1, reencrypt.exitCode(), reencrypt.all());
         // (a note on the identity lease may come first: this test runs no kube-apiserver)
@@ -127,7 +115,7 @@ class ReadOnlyDataDirTest {
         assumeTrue(mount("mount", "--bind", dataDir.toString(), dataDir.toString()), "bind mounts need root");
         mounted = true;
         assertTrue(mount("mount", "-o", "remount,ro,bind", dataDir.toString()), "remount read-only");
-        Cli.Result enable = cli.run("enable", "-d", dataDir.toString(), "--node-name", "node-1");
+        Cli.Result enable = servers.cli.run("enable", "-d", dataDir.toString(), "--node-name", "node-1");
         System.out.println("enable on a read-only data dir, one server:\n" + enable.all());
         assertEquals(1, enable.exitCode(), enable.all());
         assertTrue(enable.err().startsWith("Error: cannot write " + dataDir.resolve("encryption-config.json")

@@ -3,14 +3,12 @@ package dev.secretsencrypt.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.secretsencrypt.testing.TestDatastore;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.options.GetOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -25,24 +23,22 @@ import org.junit.jupiter.api.io.TempDir;
 class StatePrefixTest {
     @TempDir
     Path tmp;
-    final Cli cli = new Cli();
-    final TestDatastore etcd = TestDatastore.shared();
+    SimulatedServers servers;
     String statePrefix;
     String wrongPrefix;
 
     @BeforeEach
-    void isolate() throws Exception {
-        String run = UUID.randomUUID().toString();
-        statePrefix = "/se-" + run + "/";
-        wrongPrefix = "/nosuch-" + run + "/";
-        Cli.writeToken(tmp.resolve("token"), "token-" + run);
+    void oneServer() throws Exception {
+        servers = new SimulatedServers(tmp);
+        statePrefix = servers.statePrefix;
+        wrongPrefix = "/nosuch-" + servers.run + "/";
     }
 
-    Cli.Result se(String prefix, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-d", tmp.resolve("node-1").toString(), "--node-name", "node-1", "--endpoints",
-                etcd.endpointsCsv(), "--token-file", tmp.resolve("token").toString(), "--state-prefix", prefix));
-        return cli.run(all.toArray(String[]::new));
+    /** As node-1 types it, under {@code prefix} instead of the cluster's own. */
+    Cli.Result se(String prefix, String... command) {
+        List<String> all = new ArrayList<>(servers.args("node-1", command));
+        all.set(all.indexOf("--state-prefix") + 1, prefix);
+        return servers.cli.run(all.toArray(String[]::new));
     }
 
     @Test
@@ -58,11 +54,11 @@ class StatePrefixTest {
             // named as the data dir records it: without the trailing slash
             String own = statePrefix.substring(0, statePrefix.length() - 1);
             assertTrue(wrong.err().contains("whose state is under --state-prefix " + own + " (at "
-                    + etcd.endpointsCsv() + "), not " + wrongPrefix.substring(0, wrongPrefix.length() - 1) + ": run "
+                    + servers.etcd.endpointsCsv() + "), not " + wrongPrefix.substring(0, wrongPrefix.length() - 1) + ": run "
                     + "the command with --state-prefix " + own + " "), wrong.err());
             assertEquals("", wrong.out(), "no made-up state: " + wrong.out());
         }
-        long written = etcd.client().getKVClient().get(ByteSequence.from(wrongPrefix, StandardCharsets.UTF_8),
+        long written = servers.kv().get(ByteSequence.from(wrongPrefix, StandardCharsets.UTF_8),
                 GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(10, TimeUnit.SECONDS).getCount();
         assertEquals(0, written, "nothing written under " + wrongPrefix);
         assertTrue(se(statePrefix, "status").out().contains("Current Rotation Stage: start"));
